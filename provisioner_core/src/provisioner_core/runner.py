@@ -1,0 +1,135 @@
+"""Runs the enabled provisioners of one event: ordered, timed, fail-fast, attributed.
+
+Order (documented in docs/hooks.md): implementations marked ``tryfirst`` first, then
+unmarked ones, then ``trylast``; within each group by provisioner type, then name. The
+order never depends on which distribution happened to be installed first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from provisioner_core.auth import AuthContext
+from provisioner_core.cache import ClientCache
+from provisioner_core.errors import NetworkError, ProvisionerError, ProvisionerFailed
+from provisioner_core.events import MANUAL_PROVISION
+from provisioner_core.plugins.manager import PluginRegistry, RegisteredProvisioner
+from provisioner_core.results import Outcome, ProvisionResult, Status
+from provisioner_core.stacks.component import ResolvedComponent
+
+DEFAULT_TIMEOUT_S = 900.0
+
+
+class EventFailed(ProvisionerFailed):
+    """A ProvisionerFailed that also carries the outcomes of the provisioners that ran before it."""
+
+    outcomes: tuple[Outcome, ...] = ()
+
+
+def select(registry: PluginRegistry, event: str, component: ResolvedComponent, provisioner_type: str | None = None) -> list[RegisteredProvisioner]:
+    """The provisioners that run for ``component`` at ``event``, in run order."""
+    chosen = []
+    for rp in registry.provisioners():
+        if event not in rp.spec.events:
+            continue
+        if provisioner_type is not None and rp.spec.type != provisioner_type:
+            continue
+        if not component.is_enabled(rp.spec.type) or not rp.spec.serves(component.backend_type):
+            continue
+        chosen.append(rp)
+
+    def order(rp: RegisteredProvisioner) -> tuple[int, str, str]:
+        opts = registry.hook_options(rp, event)
+        group = 0 if opts.get("tryfirst") else 2 if opts.get("trylast") else 1
+        return (group, rp.spec.type, rp.spec.name)
+
+    return sorted(chosen, key=order)
+
+
+def run_event(
+    registry: PluginRegistry,
+    event: str,
+    component: ResolvedComponent,
+    auth: AuthContext,
+    *,
+    dry_run: bool = False,
+    clients: ClientCache | None = None,
+    provisioner_type: str | None = None,
+    provisioners: list[RegisteredProvisioner] | None = None,
+    on_start: Callable[[RegisteredProvisioner], None] | None = None,
+) -> list[Outcome]:
+    """Run every enabled provisioner of ``event``; raise EventFailed at the first failure."""
+    clients = clients if clients is not None else ClientCache()
+    chosen = provisioners if provisioners is not None else select(registry, event, component, provisioner_type)
+    outcomes: list[Outcome] = []
+    for rp in chosen:
+        if on_start is not None:
+            on_start(rp)
+        started = time.perf_counter()
+        options = component.provision_options(rp.spec.type)
+        kwargs = {"component": component, "auth": auth, "options": options, "dry_run": dry_run, "clients": clients, "event": event, "spec": rp.spec}
+        try:
+            result = _call_with_timeout(registry, rp, event, kwargs, _timeout(rp, options))
+            result = _check_result(rp, result)
+        except BaseException as exc:  # noqa: BLE001 - every failure is wrapped and attributed
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            failure = EventFailed(provisioner=rp.spec.name, provisioner_type=rp.spec.type, event=event, distribution=rp.distribution, cause=exc)
+            failure.with_context(stack=component.stack, component=component.name)
+            failure.outcomes = tuple(outcomes)
+            raise failure from exc
+        outcomes.append(
+            Outcome(rp.spec.name, rp.spec.type, rp.plugin_name, rp.distribution, event, component.stack, component.name, result, time.perf_counter() - started)
+        )
+    return outcomes
+
+
+def _timeout(rp: RegisteredProvisioner, options: Mapping[str, Any]) -> float:
+    configured = options.get("timeout")
+    if isinstance(configured, (int, float)) and not isinstance(configured, bool) and configured > 0:
+        return float(configured)
+    return rp.spec.timeout_s or DEFAULT_TIMEOUT_S
+
+
+def _call_with_timeout(registry: PluginRegistry, rp: RegisteredProvisioner, event: str, kwargs: Mapping[str, Any], timeout: float) -> Any:
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = registry.call_lifecycle(rp, event, kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the calling thread
+            box["error"] = exc
+
+    # A daemon thread, so a hung provisioner cannot keep the process alive after we give up on it.
+    worker = threading.Thread(target=target, name=f"provisioner-{rp.spec.name}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise NetworkError(
+            f"timed out after {timeout:g}s",
+            hint=f"Raise provision.{rp.spec.type}.timeout (seconds) if the endpoint is slow, or check that it is reachable.",
+        )
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+def _check_result(rp: RegisteredProvisioner, result: Any) -> ProvisionResult:
+    if result is None:
+        return ProvisionResult(status=Status.UNCHANGED)
+    if not isinstance(result, ProvisionResult):
+        raise TypeError(f"hook returned {type(result).__name__}, expected ProvisionResult or None")
+    return result
+
+
+def wrap_error(exc: BaseException) -> ProvisionerError:
+    """Any exception as a ProvisionerError (exit 1 for the unexpected)."""
+    if isinstance(exc, ProvisionerError):
+        return exc
+    return ProvisionerError(f"unexpected {type(exc).__name__}: {exc}", hint="Run again with --debug for a traceback.")
+
+
+__all__ = ["DEFAULT_TIMEOUT_S", "EventFailed", "MANUAL_PROVISION", "run_event", "select", "wrap_error"]

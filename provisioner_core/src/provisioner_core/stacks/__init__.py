@@ -1,0 +1,1 @@
+"""Atmos-compatible stacks: project config, YAML loading, deep merge and resolution."""
