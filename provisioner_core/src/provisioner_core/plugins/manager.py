@@ -21,9 +21,9 @@ from provisioner_core.spec import EventSpec, ProvisionerSpec
 ENTRY_POINT_GROUP = "provisioner"
 CORE_DISTRIBUTION = "provisioner-core"
 # Built-in plugins load through the same registry as third-party ones (llm's DEFAULT_PLUGINS).
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "provisioner_core.auth.builtin",
-    "provisioner_core.plugins.builtin.example",
+DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("auth", "provisioner_core.auth.builtin"),
+    ("example", "provisioner_core.plugins.builtin.example"),
 )
 NON_LIFECYCLE_HOOKS = frozenset({"register_provisioner", "register_events", "resolve_credentials"})
 
@@ -92,9 +92,9 @@ class PluginRegistry:
         if self._loaded:
             return self
         self._loaded = True
-        for module_name in DEFAULT_PLUGINS:
+        for name, module_name in DEFAULT_PLUGINS:
             module = importlib.import_module(module_name)
-            self.register(module, name=module_name.rsplit(".", 1)[-1], distribution=CORE_DISTRIBUTION, version=_version(CORE_DISTRIBUTION), check=False)
+            self.register(module, name=name, distribution=CORE_DISTRIBUTION, version=_version(CORE_DISTRIBUTION), check=False)
         if self._load_entrypoints:
             self._load_entry_points()
         self._check_unknown_hooks()

@@ -1,7 +1,7 @@
 """The built-in ``example`` provisioner: writes a marker file, to show the whole lifecycle.
 
 Enable it with ``provision: {example: {enabled: true, path: .provisioned/marker.txt}}``;
-the path is relative to the project root unless absolute.
+the path is relative to the working directory unless absolute.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The ``provision`` command line (click)."""

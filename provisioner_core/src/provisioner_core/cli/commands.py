@@ -1,0 +1,143 @@
+"""The built-in subcommands: plugins, describe, list, and one command per provisioner type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from provisioner_core.cli.render import outcomes_text
+from provisioner_core.cli.state import CliState
+from provisioner_core.errors import ProvisionerError
+from provisioner_core.redaction import redact_mapping
+from provisioner_core.runner import EventFailed
+
+OUTPUT = click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+
+
+def state_of(ctx: click.Context) -> CliState:
+    return ctx.ensure_object(CliState)  # type: ignore[no-any-return]
+
+
+@click.command("plugins")
+@OUTPUT
+@click.pass_context
+def plugins_command(ctx: click.Context, output: str) -> None:
+    """List installed plugins: distribution, version, provisioners, events, status."""
+    state = state_of(ctx)
+    infos = state.registry.plugins()
+    if output == "json":
+        state.console.json({"plugins": [i.to_dict() for i in infos], "events": state.registry.events()})
+        return
+    rows = [("NAME", "DISTRIBUTION", "VERSION", "STATUS", "PROVISIONERS", "EVENTS")]
+    for info in infos:
+        provs = ", ".join(f"{p.name} ({p.type}{': ' + '/'.join(p.backend_types) if p.backend_types else ''})" for p in info.provisioners) or "-"
+        events = ", ".join(sorted({e for p in info.provisioners for e in p.events})) or "-"
+        rows.append((info.name, info.distribution, info.version, info.status, provs, events))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        state.console.result("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1])
+    for info in infos:
+        if info.reason:
+            state.console.result(f"{info.name}: {info.status}: {info.reason}")
+
+
+@click.command("describe")
+@click.argument("component")
+@click.option("-s", "--stack", required=True, help="Stack name.")
+@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.pass_context
+def describe_command(ctx: click.Context, component: str, stack: str, output: str) -> None:
+    """Show a component's resolved sections (secrets redacted)."""
+    state = state_of(ctx)
+    resolved = state.provisioning.component(stack, component)
+    sections = redact_mapping(resolved.sections())
+    if output == "json":
+        state.console.json(sections)
+        return
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    buffer = io.StringIO()
+    yaml.dump(sections, buffer)
+    state.console.result(buffer.getvalue().rstrip())
+
+
+@click.group("list")
+def list_group() -> None:
+    """List stacks or components."""
+
+
+@list_group.command("stacks")
+@OUTPUT
+@click.pass_context
+def list_stacks(ctx: click.Context, output: str) -> None:
+    """List stack names."""
+    state = state_of(ctx)
+    stacks = state.provisioning.stacks.stacks()
+    if output == "json":
+        state.console.json({"stacks": [{"name": s.name, "file": s.relative} for s in sorted(stacks.values(), key=lambda s: s.name)]})
+        return
+    for name in sorted(stacks):
+        state.console.result(name)
+
+
+@list_group.command("components")
+@click.option("-s", "--stack", "stacks", multiple=True, help="Only these stacks (repeatable).")
+@OUTPUT
+@click.pass_context
+def list_components(ctx: click.Context, stacks: tuple[str, ...], output: str) -> None:
+    """List components per stack, with backend type and enabled provisioners."""
+    state = state_of(ctx)
+    repo = state.provisioning.stacks
+    rows: list[dict[str, Any]] = []
+    for component in repo.components(list(stacks) or None):
+        enabled = sorted(k for k, v in component.provision.items() if isinstance(v, dict) and v.get("enabled") is True)
+        rows.append(
+            {"stack": component.stack, "component": component.name, "terraform_component": component.terraform_component,
+             "backend_type": component.backend_type, "abstract": component.abstract, "provision": enabled}
+        )
+    if output == "json":
+        state.console.json({"components": rows})
+        return
+    for row in rows:
+        extra = " (abstract)" if row["abstract"] else ""
+        state.console.result(f"{row['stack']}\t{row['component']}\t{row['backend_type'] or '-'}\t{','.join(row['provision']) or '-'}{extra}")
+
+
+def make_provision_command(provisioner_type: str, description: str = "") -> click.Command:
+    """``provision <type> <component> -s STACK``: run one provisioner type explicitly."""
+
+    @click.command(provisioner_type, help=description or f"Run the '{provisioner_type}' provisioner for a component explicitly.")
+    @click.argument("component", required=False)
+    @click.option("-s", "--stack", "stacks", multiple=True, help="Stack name (repeatable with --all).")
+    @click.option("--dry-run", is_flag=True, help="Report every call it would make; make no write call.")
+    @OUTPUT
+    @click.pass_context
+    def command(ctx: click.Context, component: str | None, stacks: tuple[str, ...], dry_run: bool, output: str) -> None:
+        state = state_of(ctx)
+        state.console.quiet = output == "json"
+        if not component:
+            raise click.UsageError("give a COMPONENT")
+        if len(stacks) != 1:
+            raise click.UsageError("give exactly one -s/--stack for one component")
+        stack = stacks[0]
+        state.console.status(f"{'Planning' if dry_run else 'Running'} {provisioner_type} provisioner for {component} in {stack}...")
+        try:
+            outcomes = state.provisioning.provision(provisioner_type, stack, component, dry_run=dry_run)
+        except ProvisionerError as error:
+            if output == "json":
+                done = error.outcomes if isinstance(error, EventFailed) else ()
+                state.console.json({"type": provisioner_type, "stack": stack, "component": component, "dry_run": dry_run, "ok": False,
+                                    "results": [o.to_dict() for o in done], "error": error.to_dict()})
+            raise
+        if output == "json":
+            state.console.json({"type": provisioner_type, "stack": stack, "component": component, "dry_run": dry_run, "ok": True,
+                                "results": [o.to_dict() for o in outcomes], "error": None})
+            return
+        state.console.result(outcomes_text(outcomes, dry_run))
+
+    return command

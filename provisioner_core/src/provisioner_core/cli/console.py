@@ -1,0 +1,50 @@
+"""All CLI output goes through here: results on stdout, status on stderr, secrets masked."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+from provisioner_core.errors import ProvisionerError
+from provisioner_core.redaction import Redactor
+
+
+class Console:
+    """Prints redacted text and JSON; ``quiet`` silences status lines (e.g. under ``-o json``)."""
+
+    def __init__(self, redactor: Redactor | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self.redactor = redactor or Redactor()
+        self._stdout = stdout
+        self._stderr = stderr
+        self.quiet = False
+
+    @property
+    def out(self) -> TextIO:
+        return self._stdout or sys.stdout
+
+    @property
+    def err(self) -> TextIO:
+        return self._stderr or sys.stderr
+
+    def result(self, text: str) -> None:
+        print(self.redactor(text), file=self.out)
+
+    def json(self, data: Any) -> None:
+        print(self.redactor(json.dumps(data, indent=2, sort_keys=False, default=str)), file=self.out)
+
+    def status(self, text: str) -> None:
+        if not self.quiet:
+            print(self.redactor(text), file=self.err, flush=True)
+
+    def warn(self, text: str) -> None:
+        print(self.redactor(f"Warning: {text}"), file=self.err)
+
+    def error(self, error: ProvisionerError) -> None:
+        lines = [f"Error: {error.message}"]
+        lines += [f"Hint: {hint}" for hint in error.hints]
+        if error.context:
+            lines.append("Context: " + ", ".join(f"{k}={v}" for k, v in error.context.items()))
+        for line in lines:
+            # One line each: a multi-line message from an SDK must not break the format.
+            print(self.redactor(" ".join(line.split())), file=self.err)

@@ -1,0 +1,36 @@
+"""Text rendering of provisioner outcomes (the JSON form is Outcome.to_dict())."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from provisioner_core.results import Outcome, Resolution, Status
+
+_MARK = {Status.CREATED: "+", Status.UPDATED: "~", Status.UNCHANGED: "=", Status.SKIPPED: "-", Status.PLANNED: "?"}
+
+
+def outcome_lines(outcome: Outcome, dry_run: bool = False) -> list[str]:
+    result = outcome.result
+    head = f"{_MARK[result.status]} {outcome.provisioner_type} ({outcome.provisioner}) {outcome.stack}/{outcome.component}: {result.status.value}"
+    if result.resource:
+        head += f" {result.resource}"
+    lines = [head]
+    if result.actions:
+        lines.append("  Would make these calls:" if dry_run else "  Calls made:")
+        lines += [f"    - {action}" for action in result.actions]
+    for drift in result.drift:
+        verb = {Resolution.APPLIED: "strengthened", Resolution.KEPT: "kept", Resolution.REPORTED: "reported only", Resolution.PLANNED: "would strengthen"}[drift.resolution]
+        reason = f" ({drift.reason})" if drift.reason else ""
+        lines.append(f"  Drift: {drift.setting}: expected {drift.expected}, found {drift.actual}: {verb}{reason}")
+    if dry_run and result.details:
+        lines.append("  Resulting settings:")
+        lines += [f"    {key}: {value}" for key, value in result.details.items()]
+    lines += [f"  Warning: {warning}" for warning in result.warnings]
+    return lines
+
+
+def outcomes_text(outcomes: Iterable[Outcome], dry_run: bool = False) -> str:
+    lines: list[str] = []
+    for outcome in outcomes:
+        lines += outcome_lines(outcome, dry_run)
+    return "\n".join(lines) if lines else "Nothing to provision."

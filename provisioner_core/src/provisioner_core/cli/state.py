@@ -1,0 +1,32 @@
+"""Per-invocation CLI state: options, console, and the lazily built Provisioning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from provisioner_core.cli.console import Console
+from provisioner_core.plugins.manager import PluginRegistry
+from provisioner_core.session import Provisioning
+
+
+class CliState:
+    def __init__(self, config: str | None, debug: bool, registry: PluginRegistry | None = None) -> None:
+        self.config = config
+        self.debug = debug
+        self.console = Console()
+        self._registry = registry
+        self._provisioning: Provisioning | None = None
+
+    @property
+    def registry(self) -> PluginRegistry:
+        if self._registry is None:
+            self._registry = PluginRegistry()
+        return self._registry
+
+    @property
+    def provisioning(self) -> Provisioning:
+        if self._provisioning is None:
+            self._provisioning = Provisioning.from_path(self.config, Path.cwd(), self.registry)
+            # Output redaction learns every secret the run sees.
+            self.console.redactor = self._provisioning.redactor
+        return self._provisioning

@@ -1,0 +1,64 @@
+"""Keep secrets out of every output: by value (from the AuthContext) and by key name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+MASK = "***"
+# Keys whose values are secrets wherever they appear in a resolved component.
+_SECRET_KEY = re.compile(
+    r"(secret|password|passwd|token|credential|private_key|access_key|account_key|sas|connection_string|api_key|client_secret|session_token)",
+    re.IGNORECASE,
+)
+# Keys that look secret but are not (the state key, a KMS key id, a token *file path* is still hidden).
+_NOT_SECRET = {"key", "kms_key_id", "kms_key", "kms_encryption_key", "access_key_id", "key_vault_key_id"}
+
+
+def is_secret_key(key: str) -> bool:
+    return key.lower() not in _NOT_SECRET and bool(_SECRET_KEY.search(key))
+
+
+def redact_mapping(value: Any) -> Any:
+    """A copy with the values of secret-looking keys masked, at any depth."""
+    if isinstance(value, Mapping):
+        return {k: (MASK if isinstance(k, str) and is_secret_key(k) and v not in (None, "") and not isinstance(v, (Mapping, list)) else redact_mapping(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_mapping(v) for v in value]
+    return value
+
+
+def secret_values(value: Any) -> set[str]:
+    """The values of secret-looking keys, at any depth (to mask them in free text too)."""
+    found: set[str] = set()
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if isinstance(k, str) and is_secret_key(k) and isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v)) >= 4:
+                found.add(str(v))
+            else:
+                found |= secret_values(v)
+    elif isinstance(value, list):
+        for v in value:
+            found |= secret_values(v)
+    return found
+
+
+class Redactor:
+    """Masks known secret values in any text; longest first so no fragment survives."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        self._secrets |= {s for s in secrets if s and len(s) >= 4}
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def __bool__(self) -> bool:
+        return bool(self._secrets)
