@@ -70,9 +70,9 @@ def cli(ctx: click.Context, config: str | None, debug: bool) -> None:
     state.debug = debug
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
     """Run the CLI; map every error to its documented exit code, never a stray traceback."""
-    state = CliState(None, "--debug" in (argv if argv is not None else sys.argv[1:]))
+    state = state or CliState(None, "--debug" in (argv if argv is not None else sys.argv[1:]))
     try:
         cli.main(args=argv, prog_name="provision", standalone_mode=False, obj=state)
     except ProvisionerError as error:

@@ -1,0 +1,116 @@
+"""The building blocks behind the pytest fixtures, usable without pytest too."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from attrs import frozen
+
+from provisioner_core.plugins.manager import PluginRegistry
+
+
+def _dump_yaml(data: Any) -> str:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    return buffer.getvalue()
+
+
+class StackTree:
+    """Writes an Atmos-style project: ``atmos.yaml``, stack files, component folders."""
+
+    def __init__(self, root: Path, *, name_pattern: str | None = "{stage}", config: Mapping[str, Any] | None = None) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        stacks: dict[str, Any] = {"base_path": "stacks", "included_paths": ["**/*"], "excluded_paths": ["catalog/**", "mixins/**"]}
+        if name_pattern:
+            stacks["name_pattern"] = name_pattern
+        self.config: dict[str, Any] = {"base_path": ".", "stacks": stacks, "components": {"terraform": {"base_path": "components/terraform"}}}
+        if config:
+            self.config.update(config)
+        self.write_config()
+
+    def write_config(self) -> Path:
+        return self.file("atmos.yaml", self.config)
+
+    def file(self, relative: str, content: Any) -> Path:
+        """Write ``content`` (a mapping is dumped as YAML, a string as is) under the root."""
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else _dump_yaml(content))
+        return path
+
+    def stack(self, name: str, content: Mapping[str, Any] | str) -> Path:
+        """``stacks/<name>.yaml``; ``name`` may contain folders (``orgs/acme/dev``)."""
+        return self.file(f"stacks/{name}.yaml", content)
+
+    def component(self, name: str, main_tf: str = 'output "ok" { value = true }\n') -> Path:
+        folder = self.root / "components" / "terraform" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "main.tf").write_text(main_tf)
+        return folder
+
+    @contextlib.contextmanager
+    def cwd(self) -> Iterator[Path]:
+        previous = Path.cwd()
+        os.chdir(self.root)
+        try:
+            yield self.root
+        finally:
+            os.chdir(previous)
+
+
+@frozen
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class CliRunner:
+    """Runs ``provision`` in-process (in ``cwd``) and asserts the exit code."""
+
+    def __init__(self, cwd: Path | None = None, registry: PluginRegistry | None = None) -> None:
+        self.cwd = cwd
+        self.registry = registry
+
+    def run(self, args: Sequence[str], *, exit_code: int | None = 0, env: Mapping[str, str] | None = None) -> CliResult:
+        from provisioner_core.cli.main import main
+        from provisioner_core.cli.state import CliState
+
+        out, err = io.StringIO(), io.StringIO()
+        code = 0
+        previous = Path.cwd()
+        saved = {k: os.environ.get(k) for k in (env or {})}
+        try:
+            os.environ.update(env or {})
+            if self.cwd is not None:
+                os.chdir(self.cwd)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    main(list(args), state=CliState(None, "--debug" in args, self.registry))
+                except SystemExit as exit_:
+                    code = exit_.code if isinstance(exit_.code, int) else 1
+        finally:
+            os.chdir(previous)
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        result = CliResult(code, out.getvalue(), err.getvalue())
+        if exit_code is not None:
+            assert result.exit_code == exit_code, f"exit code {result.exit_code}, expected {exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        return result
