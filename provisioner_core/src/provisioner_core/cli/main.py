@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
     """Run the CLI; map every error to its documented exit code, never a stray traceback."""
     state = state or CliState(None, "--debug" in (argv if argv is not None else sys.argv[1:]))
     try:
-        cli.main(args=argv, prog_name="provision", standalone_mode=False, obj=state)
+        code = cli.main(args=argv, prog_name="provision", standalone_mode=False, obj=state)
     except ProvisionerError as error:
         if state.debug:
             traceback.print_exc()
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
             ProvisionerError(f"unexpected {type(error).__name__}: {error}", hint="Run again with --debug for a traceback, and report it if it is a bug.")
         )
         sys.exit(EXIT_GENERAL)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,1 @@
+"""provisioner-hello: an example third-party provisioner."""

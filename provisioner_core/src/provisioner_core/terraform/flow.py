@@ -1,0 +1,181 @@
+"""``provision terraform <subcommand>``: resolve, provision, hook, then terraform.
+
+Order (the PRD's "Integration with Terraform Execution"):
+before.component.load -> locate folder, write files -> after.component.load ->
+before.terraform.init -> terraform init -> after.terraform.init ->
+before.terraform.plan|apply -> terraform plan|apply|destroy -> after.terraform.plan|apply.
+At each event the enabled provisioners run first, then the user hooks; the first failure
+stops everything, and terraform does not run after a failed event.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from attrs import define, field
+
+from provisioner_core import events as ev
+from provisioner_core.auth import AuthContext
+from provisioner_core.errors import ConfigError
+from provisioner_core.results import Outcome
+from provisioner_core.session import Provisioning
+from provisioner_core.stacks.component import ResolvedComponent
+from provisioner_core.terraform import files, process
+from provisioner_core.terraform.user_hooks import UserHook, parse_hooks, run_hooks
+
+SUBCOMMANDS: tuple[str, ...] = ("init", "plan", "apply", "destroy", "output", "validate", "show", "refresh")
+VARFILE_SUBCOMMANDS = frozenset({"plan", "apply", "destroy", "refresh"})
+INPUT_SUBCOMMANDS = frozenset({"init", "plan", "apply", "destroy", "refresh"})
+AROUND: dict[str, tuple[str, str]] = {
+    "plan": (ev.BEFORE_TERRAFORM_PLAN, ev.AFTER_TERRAFORM_PLAN),
+    "apply": (ev.BEFORE_TERRAFORM_APPLY, ev.AFTER_TERRAFORM_APPLY),
+    "destroy": (ev.BEFORE_TERRAFORM_APPLY, ev.AFTER_TERRAFORM_APPLY),
+}
+
+# A callable a later feature (environment placeholders) can use to refuse a component.
+ComponentCheck = Callable[[ResolvedComponent], None]
+
+
+@define
+class TerraformRun:
+    """What happened: events run, provisioner outcomes, hooks, terraform commands and exit code."""
+
+    stack: str
+    component: str
+    subcommand: str
+    folder: str = ""
+    events: list[str] = field(factory=list)
+    outcomes: list[Outcome] = field(factory=list)
+    hooks: list[dict[str, str]] = field(factory=list)
+    commands: list[dict[str, Any]] = field(factory=list)
+    generated: list[str] = field(factory=list)
+    exit_code: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "component": self.component,
+            "subcommand": self.subcommand,
+            "folder": self.folder,
+            "events": self.events,
+            "results": [o.to_dict() for o in self.outcomes],
+            "hooks": self.hooks,
+            "terraform": self.commands,
+            "generated_files": self.generated,
+            "exit_code": self.exit_code,
+        }
+
+
+class _Flow:
+    def __init__(self, provisioning: Provisioning, run: TerraformRun, component: ResolvedComponent, auth: AuthContext, hooks: list[UserHook], status: Callable[[str], None]) -> None:
+        self.provisioning = provisioning
+        self.run = run
+        self.component = component
+        self.auth = auth
+        self.hooks = hooks
+        self.status = status
+        self.env: dict[str, str] = {}
+        self.cwd = provisioning.config.root
+
+    def event(self, name: str) -> None:
+        self.run.events.append(name)
+
+        def announce(rp: Any) -> None:
+            self.status(f"Running {rp.spec.type} provisioner ({rp.spec.name}) at {name}...")
+
+        self.run.outcomes += self.provisioning.run_event(name, self.component, auth=self.auth, on_start=announce)
+        env = self.env or process.terraform_env(self.auth, self.component.env, {})
+        env = {**env, "PROVISION_STACK": self.component.stack, "PROVISION_COMPONENT": self.component.name, "PROVISION_EVENT": name}
+        for hook in run_hooks(self.hooks, name, self.cwd, env):
+            self.run.hooks.append({"event": name, "hook": hook})
+
+
+def run_terraform(
+    provisioning: Provisioning,
+    subcommand: str,
+    stack: str,
+    component_name: str,
+    extra_args: Sequence[str] = (),
+    *,
+    terraform_bin: str | None = None,
+    auto_approve: bool = False,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+    interactive: bool | None = None,
+    status: Callable[[str], None] = lambda _: None,
+    checks: Sequence[ComponentCheck] = (),
+) -> TerraformRun:
+    """Run one terraform subcommand for a component with the provisioners around it."""
+    if subcommand not in SUBCOMMANDS:
+        raise ConfigError(f"unsupported terraform subcommand '{subcommand}'", hint=f"Supported: {', '.join(SUBCOMMANDS)}.")
+    component = provisioning.component(stack, component_name)
+    if component.abstract:
+        raise ConfigError(
+            f"component '{component.name}' in stack '{stack}' is abstract (metadata.type: abstract) and is never run",
+            hint="Target a component that inherits from it instead.",
+            context={"stack": stack, "component": component.name},
+        )
+    for check in checks:
+        check(component)
+    binary = process.find_binary(terraform_bin or provisioning.config.terraform_command)
+    hooks = parse_hooks(component, provisioning.registry.events())
+    auth = provisioning.auth(component)
+    run = TerraformRun(stack, component.name, subcommand)
+    flow = _Flow(provisioning, run, component, auth, hooks, status)
+    interactive = process.stdin_is_interactive() if interactive is None else interactive
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+
+    flow.event(ev.BEFORE_COMPONENT_LOAD)
+    folder = files.component_folder(provisioning.config.terraform_base_path, component)
+    run.folder = str(folder)
+    generated = files.write_files(folder, component)
+    run.generated = [str(p) for p in (generated.backend_file, generated.varfile) if p is not None]
+    flow.cwd = folder
+    flow.env = process.terraform_env(auth, component.env, generated.secret_vars)
+    try:
+        flow.event(ev.AFTER_COMPONENT_LOAD)
+
+        def terraform(args: list[str]) -> int:
+            argv = [binary, *args]
+            status(f"Running terraform {' '.join(args)} in {folder}")
+            started = time.perf_counter()
+            code = process.run(argv, folder, flow.env, redact=provisioning.redactor, stdout=out, stderr=err, interactive=interactive)
+            run.commands.append({"args": args, "exit_code": code, "duration_s": round(time.perf_counter() - started, 3)})
+            return code
+
+        def common(sub: str) -> list[str]:
+            args = []
+            if sub in INPUT_SUBCOMMANDS and not interactive:
+                args.append("-input=false")  # never hang on a prompt in CI
+            if sub in VARFILE_SUBCOMMANDS:
+                args.append(f"-var-file={generated.varfile.name}")
+            if sub in ("apply", "destroy") and auto_approve:
+                args.append("-auto-approve")
+            return args
+
+        flow.event(ev.BEFORE_TERRAFORM_INIT)
+        init_args = ["init", "-reconfigure", *common("init")]
+        run.exit_code = terraform(init_args + (list(extra_args) if subcommand == "init" else []))
+        if run.exit_code != 0:
+            return run
+        flow.event(ev.AFTER_TERRAFORM_INIT)
+        if subcommand == "init":
+            return run
+        before, after = AROUND.get(subcommand, (None, None))
+        if before:
+            flow.event(before)
+        run.exit_code = terraform([subcommand, *common(subcommand), *extra_args])
+        if run.exit_code == 0 and after:
+            flow.event(after)
+        return run
+    finally:
+        # The var file is per run; backend.tf.json stays so plain `terraform` keeps working there.
+        generated.varfile.unlink(missing_ok=True)
+
+
+def component_folder_of(provisioning: Provisioning, component: ResolvedComponent) -> Path:
+    return files.component_folder(provisioning.config.terraform_base_path, component)
