@@ -1,0 +1,54 @@
+"""The ``backend-gcs`` provisioner: creates and secures the bucket of a Terraform gcs backend.
+
+Enable it on a component with ``backend_type: gcs`` and ``provision: {backend: {enabled: true}}``.
+This module imports no cloud SDK: google-cloud-storage loads only when a hook runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from provisioner_core import (
+    BEFORE_TERRAFORM_INIT,
+    MANUAL_PROVISION,
+    AuthContext,
+    ClientCache,
+    ProvisionerSpec,
+    ProvisionResult,
+    ResolvedComponent,
+    hookimpl,
+)
+
+SPEC = ProvisionerSpec(
+    name="backend-gcs",
+    type="backend",
+    events=(BEFORE_TERRAFORM_INIT, MANUAL_PROVISION),
+    description="Creates the GCS bucket of a gcs backend (versioning, uniform access, public access prevention, labels) and strengthens drift",
+    backend_types=("gcs",),
+)
+
+
+@hookimpl
+def register_provisioner() -> ProvisionerSpec:
+    return SPEC
+
+
+def _run(component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache) -> ProvisionResult:
+    from provisioner_backend_gcs.provision import provision_backend
+
+    return provision_backend(component.backend, auth, options, dry_run=dry_run, clients=clients)
+
+
+@hookimpl
+def before_terraform_init(
+    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache
+) -> ProvisionResult:
+    return _run(component, auth, options, dry_run, clients)
+
+
+@hookimpl
+def manual_provision(
+    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache
+) -> ProvisionResult:
+    return _run(component, auth, options, dry_run, clients)
