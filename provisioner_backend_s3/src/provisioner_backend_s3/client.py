@@ -1,0 +1,148 @@
+"""Build boto3 clients from the AuthContext only, cached per identity, region and endpoint.
+
+boto3 is imported here, inside functions, so that listing plugins never pays for it. A
+session is never built from the ambient credential chain: keys or a named profile come from
+``auth.providers.aws``; a role from ``backend.assume_role`` is assumed through STS on top.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from provisioner_backend_s3 import __version__
+from provisioner_backend_s3.config import S3Backend, S3Options
+from provisioner_backend_s3.errors import translated
+from provisioner_core import AwsCredentials, ClientCache, ConfigError
+
+if TYPE_CHECKING:
+    import boto3
+
+
+def _check_credentials(creds: Any) -> AwsCredentials:
+    if not isinstance(creds, AwsCredentials):
+        raise ConfigError(
+            "auth.providers.aws did not produce AWS credentials", hint="Use a built-in aws provider type: profile, static or env."
+        )
+    if creds.method != "profile" and not (creds.access_key_id and creds.secret_access_key):
+        # A Session without keys would fall back to the ambient chain: refuse instead.
+        raise ConfigError("auth.providers.aws has no access key", hint="Set access_key_id and secret_access_key, or use type: profile.")
+    if creds.method == "profile" and not creds.profile:
+        raise ConfigError("auth.providers.aws type profile has no profile name", hint="Set auth.providers.aws.profile.")
+    return creds
+
+
+class AwsClients:
+    """The S3 and DynamoDB clients for one backend configuration, built once per run."""
+
+    def __init__(self, creds: Any, backend: S3Backend, options: S3Options, cache: ClientCache) -> None:
+        self.creds = _check_credentials(creds)
+        self.backend = backend
+        self.options = options
+        self.cache = cache
+
+    # --- cache keys: only non-secret parts --------------------------------------------------
+
+    def _identity(self) -> tuple[Any, ...]:
+        role = self.backend.assume_role
+        role_key = (
+            (role.role_arn, role.session_name, role.external_id, role.duration_s, role.policy, role.policy_arns, role.source_identity)
+            if role
+            else None
+        )
+        return (self.creds.fingerprint(), role_key)
+
+    def _tuning(self) -> tuple[Any, ...]:
+        b, o = self.backend, self.options
+        return (o.retries, o.connect_timeout_s, o.read_timeout_s, b.path_style, b.verify, b.use_fips_endpoint, b.use_dualstack_endpoint)
+
+    # --- construction --------------------------------------------------------------------
+
+    def _config(self, service: str) -> Any:
+        from botocore.config import Config
+
+        extra: dict[str, Any] = {}
+        if service == "s3":
+            extra["s3"] = {"addressing_style": "path" if self.backend.path_style else "auto"}
+            # Only when the API requires it: S3-compatible stores reject the newer default checksums.
+            extra["request_checksum_calculation"] = "when_required"
+            extra["response_checksum_validation"] = "when_required"
+        return Config(
+            retries={"mode": "standard", "max_attempts": self.options.retries},
+            connect_timeout=self.options.connect_timeout_s,
+            read_timeout=self.options.read_timeout_s,
+            user_agent_extra=f"provisioner-backend-s3/{__version__}",
+            use_fips_endpoint=self.backend.use_fips_endpoint,
+            use_dualstack_endpoint=self.backend.use_dualstack_endpoint,
+            ignore_configured_endpoint_urls=True,  # AWS_ENDPOINT_URL* is ambient config: only the backend decides
+            **extra,
+        )
+
+    def _base_session(self) -> boto3.session.Session:
+        import boto3
+
+        def build() -> boto3.session.Session:
+            with translated("load AWS credentials", (), resource="auth.providers.aws", endpoint="(local)", region=self.backend.region):
+                return boto3.session.Session(region_name=self.backend.region, **self.creds.session_kwargs())
+
+        return self.cache.get(("aws-session", self.creds.fingerprint(), self.backend.region), build)
+
+    def session(self) -> boto3.session.Session:
+        """The session the backend's calls use: the AuthContext identity, or the assumed role."""
+        role = self.backend.assume_role
+        if role is None:
+            return self._base_session()
+        return self.cache.get(("aws-assumed-session", *self._identity(), self.backend.region, self.backend.endpoints.sts), self._assume)
+
+    def _assume(self) -> boto3.session.Session:
+        import boto3
+
+        role = self.backend.assume_role
+        assert role is not None
+        sts_region = self.backend.sts_region or self.backend.region
+        sts = self._base_session().client(
+            "sts", region_name=sts_region, endpoint_url=self.backend.endpoints.sts, verify=self.backend.verify, config=self._config("sts")
+        )
+        kwargs: dict[str, Any] = {"RoleArn": role.role_arn, "RoleSessionName": role.session_name}
+        if role.external_id:
+            kwargs["ExternalId"] = role.external_id
+        if role.duration_s:
+            kwargs["DurationSeconds"] = role.duration_s
+        if role.policy:
+            kwargs["Policy"] = role.policy
+        if role.policy_arns:
+            kwargs["PolicyArns"] = [{"arn": arn} for arn in role.policy_arns]
+        if role.tags:
+            kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in role.tags.items()]
+        if role.transitive_tag_keys:
+            kwargs["TransitiveTagKeys"] = list(role.transitive_tag_keys)
+        if role.source_identity:
+            kwargs["SourceIdentity"] = role.source_identity
+        endpoint = self.backend.endpoints.sts or f"sts.{sts_region} (AWS)"
+        with translated("assume role", ("sts:AssumeRole",), resource=role.role_arn, endpoint=endpoint, region=sts_region):
+            answer = sts.assume_role(**kwargs)["Credentials"]
+        return boto3.session.Session(
+            aws_access_key_id=answer["AccessKeyId"],
+            aws_secret_access_key=answer["SecretAccessKey"],
+            aws_session_token=answer["SessionToken"],
+            region_name=self.backend.region,
+        )
+
+    def _client(self, service: str, endpoint: str | None) -> Any:
+        key = (service, *self._identity(), self.backend.region, endpoint, self._tuning())
+        return self.cache.get(
+            key,
+            lambda: self.session().client(
+                service, region_name=self.backend.region, endpoint_url=endpoint, verify=self.backend.verify, config=self._config(service)
+            ),
+        )
+
+    def s3(self) -> Any:
+        return self._client("s3", self.backend.endpoints.s3)
+
+    def dynamodb(self) -> Any:
+        return self._client("dynamodb", self.backend.endpoints.dynamodb)
+
+    def describe_endpoint(self, service: str) -> str:
+        """The endpoint named in messages: the configured URL, or the AWS regional one."""
+        configured = getattr(self.backend.endpoints, service)
+        return configured or f"{service}.{self.backend.region}.amazonaws.com"

@@ -1,0 +1,47 @@
+"""The whole run: parse the configuration, then the bucket, then the lock table.
+
+Each setting is handled on its own: read it, compare it with the desired value, and write
+only when the write makes the resource stronger. Writes go through the ChangeRecorder, so a
+dry run lists exactly the calls a real run would make, and makes none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from provisioner_backend_s3.bucket import BucketProvisioner
+from provisioner_backend_s3.client import AwsClients
+from provisioner_backend_s3.config import S3Backend, S3Options, parse_backend, parse_options
+from provisioner_backend_s3.lock_table import LockTableProvisioner
+from provisioner_core import ChangeRecorder, ClientCache, ProvisionResult
+
+
+def provision(
+    backend_section: Mapping[str, Any], options: Mapping[str, Any] | None, creds: Any, cache: ClientCache, *, dry_run: bool
+) -> ProvisionResult:
+    """Provision the backend in ``backend_section`` with ``creds`` (from ``auth.require("aws")``)."""
+    backend, warnings = parse_backend(backend_section)
+    opts, option_warnings = parse_options(options, backend)
+    rec = ChangeRecorder(f"s3://{backend.bucket}", dry_run=dry_run, report_only=opts.report_only)
+    for warning in (*warnings, *option_warnings):
+        rec.warn(warning)
+    clients = AwsClients(creds, backend, opts, cache)
+    BucketProvisioner(clients, backend, opts, rec).run()
+    if backend.dynamodb_table and opts.wants("lock_table"):
+        LockTableProvisioner(clients, backend, opts, rec).run()
+    rec.details["locking"] = _locking_text(backend, opts)
+    if opts.skip:
+        rec.details["skipped"] = ", ".join(sorted(opts.skip))
+    if opts.report_only:
+        rec.details["mode"] = "report only: nothing was changed"
+    return rec.result()
+
+
+def _locking_text(backend: S3Backend, options: S3Options) -> str:
+    parts = []
+    if backend.use_lockfile:
+        parts.append("S3 lockfile (use_lockfile)")
+    if backend.dynamodb_table:
+        parts.append(f"DynamoDB table {backend.dynamodb_table}" + (" (not managed: skipped)" if not options.wants("lock_table") else ""))
+    return " + ".join(parts) or "none"
