@@ -15,3 +15,11 @@ def moto_server() -> Iterator[ServerProcess]:
     server = start_moto()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_iam_server() -> Iterator[ServerProcess]:
+    """A second moto server that enforces IAM (for real AccessDenied answers); see support.servers.enforce_iam."""
+    server = start_moto()
+    yield server
+    server.stop()

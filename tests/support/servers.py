@@ -80,3 +80,21 @@ def start_moto(env: Mapping[str, str] | None = None) -> ServerProcess:
 def reset_moto(url: str) -> None:
     """Forget every resource on a shared moto server (between tests that need a clean slate)."""
     urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST"), timeout=10)  # noqa: S310
+
+
+def enforce_iam(url: str, policy: dict, user: str = "limited") -> tuple[str, str]:
+    """Create an IAM user with ``policy`` on a moto server, then turn on IAM enforcement there.
+
+    Returns the user's (access key id, secret). From then on every request is checked.
+    """
+    import json
+
+    import boto3
+
+    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="admin", aws_secret_access_key="admin")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="limited", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    request = urllib.request.Request(url + "/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"})
+    urllib.request.urlopen(request, timeout=10)  # noqa: S310 - loopback only
+    return key["AccessKeyId"], key["SecretAccessKey"]

@@ -20,10 +20,15 @@ def is_secret_key(key: str) -> bool:
     return key.lower() not in _NOT_SECRET and bool(_SECRET_KEY.search(key))
 
 
+def is_secret_entry(key: Any, value: Any) -> bool:
+    """A secret-looking key holding a scalar secret (a boolean flag such as skip_credentials_validation is not one)."""
+    return isinstance(key, str) and is_secret_key(key) and isinstance(value, (str, int, float)) and not isinstance(value, bool) and value != ""
+
+
 def redact_mapping(value: Any) -> Any:
     """A copy with the values of secret-looking keys masked, at any depth."""
     if isinstance(value, Mapping):
-        return {k: (MASK if isinstance(k, str) and is_secret_key(k) and v not in (None, "") and not isinstance(v, (Mapping, list)) else redact_mapping(v)) for k, v in value.items()}
+        return {k: (MASK if is_secret_entry(k, v) else redact_mapping(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact_mapping(v) for v in value]
     return value

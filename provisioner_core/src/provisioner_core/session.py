@@ -10,7 +10,7 @@ from typing import Any
 from provisioner_core.auth import AuthContext
 from provisioner_core.cache import ClientCache
 from provisioner_core.errors import ConfigError
-from provisioner_core.events import MANUAL_PROVISION
+from provisioner_core.events import BEFORE_TERRAFORM_INIT, MANUAL_PROVISION
 from provisioner_core.plugins.manager import PluginRegistry, RegisteredProvisioner
 from provisioner_core.redaction import Redactor, secret_values
 from provisioner_core.results import Outcome
@@ -26,6 +26,11 @@ BACKEND_DISTRIBUTIONS: Mapping[str, str] = {
     "gcs": "provisioner-backend-gcs",
     "azurerm": "provisioner-backend-azure",
 }
+
+
+# Events at which an enabled backend must have a provisioner: a silent skip would let terraform
+# init fail later on a missing bucket, far from the cause.
+BACKEND_EVENTS = frozenset({BEFORE_TERRAFORM_INIT, MANUAL_PROVISION})
 
 
 class Provisioning:
@@ -135,8 +140,8 @@ class Provisioning:
         if explicit_type not in (None, "backend") or not component.is_enabled("backend"):
             return
         backend_plugins = [rp for rp in self.registry.provisioners() if rp.spec.type == "backend"]
-        if not any(event in rp.spec.events for rp in backend_plugins):
-            return  # no backend provisioner runs at this event at all
+        if event not in BACKEND_EVENTS and not any(event in rp.spec.events for rp in backend_plugins):
+            return  # backends are not expected at this event
         if any(rp.spec.type == "backend" for rp in chosen):
             return
         if not component.backend_type:

@@ -17,7 +17,7 @@ from typing import Any
 from attrs import frozen
 
 from provisioner_core.errors import ConfigError
-from provisioner_core.redaction import is_secret_key
+from provisioner_core.redaction import is_secret_entry
 from provisioner_core.stacks.component import ResolvedComponent
 
 BACKEND_FILE = "backend.tf.json"
@@ -49,7 +49,7 @@ def varfile_name(component: ResolvedComponent) -> str:
 def backend_config(component: ResolvedComponent) -> dict[str, Any] | None:
     if not component.backend_type:
         return None
-    settings = {k: v for k, v in component.backend.items() if not is_secret_key(str(k))}
+    settings = {k: v for k, v in component.backend.items() if not is_secret_entry(k, v)}
     return {"terraform": {"backend": {component.backend_type: settings}}}
 
 
@@ -63,7 +63,7 @@ def write_files(folder: Path, component: ResolvedComponent) -> GeneratedFiles:
     public_vars: dict[str, Any] = {}
     secret_vars: dict[str, str] = {}
     for name, value in component.vars.items():
-        if is_secret_key(str(name)) and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        if is_secret_entry(name, value):
             secret_vars[str(name)] = str(value)
         else:
             public_vars[str(name)] = value
