@@ -1,0 +1,122 @@
+"""Build Azure SDK clients from the AuthContext's credentials only (SDKs imported here, lazily).
+
+Never ``DefaultAzureCredential``: a service principal becomes ``ClientSecretCredential``;
+``AzureCliCredential`` is used only when ``type: azure-cli`` is configured. Clients are cached
+in the run's ClientCache under keys made of non-secret parts, so components that share an
+account share one client (and tests can seed the cache with a client on a fake transport).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Hashable
+from typing import Any
+
+from attrs import frozen
+
+from provisioner_backend_azure.config import CloudEnvironment, Target
+from provisioner_core import AzureCredentials, ClientCache
+
+CONNECTION_TIMEOUT_S = 10  # fail fast on an unreachable endpoint; retries cover blips
+
+
+def mgmt_installed() -> bool:
+    """True when the ``[mgmt]`` extra (azure-mgmt-resource, azure-mgmt-storage) is importable, without importing it."""
+    try:
+        return importlib.util.find_spec("azure.mgmt.storage") is not None and importlib.util.find_spec("azure.mgmt.resource") is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules (how tests hide it)
+        return False
+
+
+def credential_key(creds: AzureCredentials, env: CloudEnvironment) -> Hashable:
+    return ("azure-credential", creds.fingerprint(), env.authority_host)
+
+
+def token_credential(creds: AzureCredentials, env: CloudEnvironment, clients: ClientCache) -> Any:
+    """An azure-identity credential for the configured method (service-principal or azure-cli)."""
+
+    def build() -> Any:
+        if creds.method == "service-principal":
+            from azure.identity import ClientSecretCredential
+
+            return ClientSecretCredential(creds.tenant_id or "", creds.client_id or "", creds.client_secret or "", authority=env.authority_host)
+        if creds.method == "azure-cli":
+            from azure.identity import AzureCliCredential
+
+            return AzureCliCredential(tenant_id=creds.tenant_id) if creds.tenant_id else AzureCliCredential()
+        raise ValueError(f"no token credential for method {creds.method!r}")  # resolve_target rules this out
+
+    return clients.get(credential_key(creds, env), build)
+
+
+def _retry_policy(attempts: int) -> Any:
+    from azure.storage.blob import ExponentialRetry
+
+    # Storage's default waits 15 s, then 18 s, ...; a provisioner should fail within seconds.
+    return ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=attempts - 1, random_jitter_range=1)
+
+
+def blob_key(target: Target, creds: AzureCredentials, endpoint: str, auth: str, attempts: int) -> Hashable:
+    return ("azure-blob", creds.fingerprint(), endpoint, auth, attempts)
+
+
+def blob_service(
+    target: Target, creds: AzureCredentials, clients: ClientCache, *, endpoint: str, auth: str, attempts: int, account_key: str | None = None
+) -> Any:
+    """A BlobServiceClient for ``endpoint``; ``auth`` is the credential method, ``token`` or ``listed-key``."""
+
+    def build() -> Any:
+        from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
+        from azure.storage.blob import BlobServiceClient
+
+        common = {"retry_policy": _retry_policy(attempts), "connection_timeout": CONNECTION_TIMEOUT_S}
+        if auth == "connection-string":
+            # The SDK parses the string itself (BlobEndpoint, AccountKey or SharedAccessSignature).
+            return BlobServiceClient.from_connection_string(creds.connection_string or "", **common)
+        if auth == "account-key":
+            credential: Any = AzureNamedKeyCredential(target.account, creds.account_key or "")
+        elif auth == "listed-key":
+            credential = AzureNamedKeyCredential(target.account, account_key or "")
+        elif auth == "sas":
+            credential = AzureSasCredential((creds.sas_token or "").lstrip("?"))
+        else:
+            credential = token_credential(creds, target.environment, clients)
+        return BlobServiceClient(endpoint, credential=credential, **common)
+
+    return clients.get(blob_key(target, creds, endpoint, auth, attempts), build)
+
+
+@frozen
+class ArmClients:
+    """The two management clients one run needs."""
+
+    resources: Any  # azure.mgmt.resource ResourceManagementClient
+    storage: Any  # azure.mgmt.storage StorageManagementClient
+
+
+def arm_key(creds: AzureCredentials, subscription_id: str, env: CloudEnvironment, attempts: int) -> Hashable:
+    return ("azure-arm", creds.fingerprint(), subscription_id.lower(), env.name, attempts)
+
+
+def build_arm_clients(credential: Any, subscription_id: str, env: CloudEnvironment, attempts: int, **extra: Any) -> ArmClients:
+    """ARM clients for ``subscription_id`` in ``env``; ``extra`` is passed to both (tests pass ``transport``)."""
+    from azure.mgmt.storage import StorageManagementClient
+
+    try:
+        from azure.mgmt.resource.resources import ResourceManagementClient
+    except ImportError:  # older azure-mgmt-resource layouts
+        from azure.mgmt.resource import ResourceManagementClient  # type: ignore[attr-defined,no-redef]
+
+    common = {"base_url": env.arm_endpoint, "credential_scopes": [env.arm_scope], "retry_total": attempts - 1, "polling_interval": 5, **extra}
+    return ArmClients(
+        resources=ResourceManagementClient(credential, subscription_id, **common),
+        storage=StorageManagementClient(credential, subscription_id, **common),
+    )
+
+
+def arm_clients(target: Target, creds: AzureCredentials, clients: ClientCache, attempts: int) -> ArmClients:
+    subscription = target.subscription_id or ""
+    return clients.get(
+        arm_key(creds, subscription, target.environment, attempts),
+        lambda: build_arm_clients(token_credential(creds, target.environment, clients), subscription, target.environment, attempts),
+    )
