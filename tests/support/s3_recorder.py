@@ -9,6 +9,7 @@ under test says it did. ``delay_s`` makes every answer slow (to provoke read tim
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,6 +77,7 @@ class RecordingProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms delayed-ACK stalls
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
                 return
@@ -92,6 +94,8 @@ class RecordingProxy:
                     threading.Event().wait(proxy.delay_s)
                 upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=60)
                 try:
+                    upstream.connect()
+                    upstream.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                     headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
                     upstream.request(self.command, self.path, body=body or None, headers=headers)
                     answer = upstream.getresponse()

@@ -8,10 +8,10 @@ from typing import Any
 
 from provisioner_backend_s3.client import AwsClients
 from provisioner_backend_s3.config import DEFAULT_TAGS, S3Backend, S3Options
-from provisioner_backend_s3.errors import error_code, response_header, translated, wrong_region
+from provisioner_backend_s3.errors import error_code, response_header, wrong_region
 from provisioner_backend_s3.merge import as_list, merge_tags, merge_tls_statement, same_kms_key, sse_text, tags_text
 from provisioner_backend_s3.names import MAX_TAGS, validate_region
-from provisioner_backend_s3.steps import IAM, NOT_CONFIGURED, Steps
+from provisioner_backend_s3.steps import NOT_CONFIGURED, Steps
 from provisioner_core import Action, ChangeRecorder, ConfigError, ProvisionerError
 
 US_EAST_1 = "us-east-1"
@@ -79,32 +79,25 @@ class BucketProvisioner(Steps):
             kwargs["CreateBucketConfiguration"] = config
 
         def create_call() -> str:
-            try:
+            with self.translated("create-bucket"):
                 try:
-                    self.s3.create_bucket(**kwargs)
+                    try:
+                        self.s3.create_bucket(**kwargs)
+                    except ClientError as exc:
+                        if not (tags_in_create and error_code(exc) in TAGS_IN_CREATE_REFUSED):
+                            raise
+                        # An S3-compatible store that rejects tags in CreateBucket: create, then tag.
+                        config.pop("Tags")
+                        self.tags_sent_in_create = False
+                        self.rec.warn("the endpoint refused tags in CreateBucket; the bucket was created first and tagged right after")
+                        if config:
+                            kwargs["CreateBucketConfiguration"] = config
+                        else:
+                            kwargs.pop("CreateBucketConfiguration", None)
+                        self.s3.create_bucket(**kwargs)
                 except ClientError as exc:
-                    if not (tags_in_create and error_code(exc) in TAGS_IN_CREATE_REFUSED):
-                        raise
-                    # An S3-compatible store that rejects tags in CreateBucket: create, then tag.
-                    config.pop("Tags")
-                    self.tags_sent_in_create = False
-                    self.rec.warn("the endpoint refused tags in CreateBucket; the bucket was created first and tagged right after")
-                    if config:
-                        kwargs["CreateBucketConfiguration"] = config
-                    else:
-                        kwargs.pop("CreateBucketConfiguration", None)
-                    self.s3.create_bucket(**kwargs)
-            except ClientError as exc:
-                if error_code(exc) in CONCURRENT_CREATE:
-                    return "concurrent"
-                with translated(
-                    "create-bucket",
-                    IAM["create-bucket"],
-                    resource=self.resource,
-                    endpoint=self.endpoint,
-                    region=self.backend.region,
-                    bucket=self.backend.bucket,
-                ):
+                    if error_code(exc) in CONCURRENT_CREATE:
+                        return "concurrent"
                     raise
             return "created"
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from provisioner_backend_s3.client import AwsClients
 from provisioner_backend_s3.config import DEFAULT_TAGS, S3Backend, S3Options
-from provisioner_backend_s3.errors import error_code, translated
+from provisioner_backend_s3.errors import error_code
 from provisioner_backend_s3.merge import merge_tags, tags_text
-from provisioner_backend_s3.steps import IAM, Steps
+from provisioner_backend_s3.steps import Steps
 from provisioner_core import Action, ChangeRecorder, ConfigError, ProvisionerError, ResourceConflict
 
 LOCK_KEY = "LockID"
@@ -99,19 +99,12 @@ class LockTableProvisioner(Steps):
         )
 
         def create_call() -> dict[str, Any] | None:
-            try:
-                return dict(self.ddb.create_table(**kwargs)["TableDescription"])
-            except ClientError as exc:
-                if error_code(exc) == "ResourceInUseException":
-                    return None  # a concurrent run is creating it: wait below
-                with translated(
-                    "create-table",
-                    IAM["create-table"],
-                    resource=self.resource,
-                    endpoint=self.endpoint,
-                    region=self.backend.region,
-                    skip="lock_table",
-                ):
+            with self.translated("create-table"):
+                try:
+                    return dict(self.ddb.create_table(**kwargs)["TableDescription"])
+                except ClientError as exc:
+                    if error_code(exc) == "ResourceInUseException":
+                        return None  # a concurrent run is creating it: wait below
                     raise
 
         created_before = self.rec.created

@@ -76,8 +76,9 @@ class Steps:
         self.resource = resource
         self.endpoint = clients.describe_endpoint(service)
 
-    def call(self, step: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
-        with translated(
+    def translated(self, step: str) -> Any:
+        """A context that turns botocore errors of ``step`` into core errors."""
+        return translated(
             step,
             IAM.get(step, ()),
             resource=self.resource,
@@ -85,27 +86,22 @@ class Steps:
             region=self.backend.region,
             bucket=self.backend.bucket,
             skip=SKIP_FOR.get(step),
-        ):
+        )
+
+    def call(self, step: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        with self.translated(step):
             return fn(**kwargs)
 
     def read(self, step: str, fn: Callable[..., Any], missing: frozenset[str], **kwargs: Any) -> Any:
         """``fn(**kwargs)``, or None when AWS answers with one of the ``missing`` codes."""
         from botocore.exceptions import ClientError
 
-        try:
-            return fn(**kwargs)
-        except ClientError as exc:
-            if error_code(exc) in missing:
-                return None
-            with translated(
-                step,
-                IAM.get(step, ()),
-                resource=self.resource,
-                endpoint=self.endpoint,
-                region=self.backend.region,
-                bucket=self.backend.bucket,
-                skip=SKIP_FOR.get(step),
-            ):
+        with self.translated(step):
+            try:
+                return fn(**kwargs)
+            except ClientError as exc:
+                if error_code(exc) in missing:
+                    return None
                 raise
 
     def write(self, step: str, target: str, fn: Callable[..., Any], detail: str = "", *, creates: bool = False, **kwargs: Any) -> Any:
