@@ -160,7 +160,9 @@ def test_unknown_stack_error_is_one_line_each(project, provision_cli):
     assert [line.split(":")[0] for line in result.stderr.strip().splitlines()[1:]] == ["Error", "Hint", "Context"]
 
 
-def test_version_and_help_are_fast_and_import_no_cloud_sdk(tmp_path):
+def test_listing_commands_import_no_cloud_sdk(project):
+    """help, plugins, list and describe load every installed plugin but import no cloud SDK (subprocess)."""
+    tmp_path = project.root
     code = (
         "import sys\n"
         "from provisioner_core.cli.main import main\n"
@@ -168,7 +170,7 @@ def test_version_and_help_are_fast_and_import_no_cloud_sdk(tmp_path):
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'google', 'azure'))\n"
         "print('CLOUD', bad, file=sys.stderr)\n"
     )
-    for args in (["--help"], ["plugins"], ["plugins", "-o", "json"]):
+    for args in (["--help"], ["plugins"], ["plugins", "-o", "json"], ["list", "stacks"], ["list", "components"], ["describe", "app", "-s", "dev"], ["backend", "--help"]):
         run = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=tmp_path)
         assert "CLOUD []" in run.stderr, (args, run.stderr)
 

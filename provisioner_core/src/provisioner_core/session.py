@@ -95,23 +95,17 @@ class Provisioning:
         if component.abstract:
             return []
         chosen = select(self.registry, event, component)
-        self._check_backend_routing(component, event, chosen)
+        self.check_backend_routing(component, event, chosen)
         auth = auth if auth is not None else self.auth(component)
         return run_event(self.registry, event, component, auth, dry_run=dry_run, clients=self.clients, provisioners=chosen, on_start=on_start)
 
     def provision(self, provisioner_type: str, stack: str, name: str, *, dry_run: bool = False) -> list[Outcome]:
         """The explicit ``provision <type> <component> -s <stack>`` (the manual.provision event)."""
-        types = self.registry.provisioner_types()
-        if provisioner_type not in types:
-            close = difflib.get_close_matches(provisioner_type, types, n=1)
-            raise ConfigError(
-                f"unknown provisioner type '{provisioner_type}'",
-                hint=(f"Did you mean '{close[0]}'? " if close else "") + f"Installed types: {', '.join(types) or '(none)'}; see `provision plugins`.",
-            )
+        self.check_type(provisioner_type)
         component = self.component(stack, name)
         self.check_runnable(component, provisioner_type)
         chosen = select(self.registry, MANUAL_PROVISION, component, provisioner_type)
-        self._check_backend_routing(component, MANUAL_PROVISION, chosen, explicit_type=provisioner_type)
+        self.check_backend_routing(component, MANUAL_PROVISION, chosen, explicit_type=provisioner_type)
         if not chosen:
             raise ConfigError(
                 f"no installed '{provisioner_type}' provisioner supports the explicit provision command",
@@ -119,6 +113,16 @@ class Provisioning:
             )
         auth = self.auth(component)
         return run_event(self.registry, MANUAL_PROVISION, component, auth, dry_run=dry_run, clients=self.clients, provisioners=chosen)
+
+    def check_type(self, provisioner_type: str) -> None:
+        """An installed provisioner type, or exit 2 with the close match."""
+        types = self.registry.provisioner_types()
+        if provisioner_type not in types:
+            close = difflib.get_close_matches(provisioner_type, types, n=1)
+            raise ConfigError(
+                f"unknown provisioner type '{provisioner_type}'",
+                hint=(f"Did you mean '{close[0]}'? " if close else "") + f"Installed types: {', '.join(types) or '(none)'}; see `provision plugins`.",
+            )
 
     def check_runnable(self, component: ResolvedComponent, provisioner_type: str) -> None:
         """Refuse abstract components and types the component has not enabled (exit 2)."""
@@ -135,7 +139,7 @@ class Provisioning:
                 context={"stack": component.stack, "component": component.name, "source": component.source_file},
             )
 
-    def _check_backend_routing(self, component: ResolvedComponent, event: str, chosen: list[RegisteredProvisioner], explicit_type: str | None = None) -> None:
+    def check_backend_routing(self, component: ResolvedComponent, event: str, chosen: list[RegisteredProvisioner], explicit_type: str | None = None) -> None:
         """An enabled backend with no plugin for its backend_type is an error, never a silent skip."""
         if explicit_type not in (None, "backend") or not component.is_enabled("backend"):
             return

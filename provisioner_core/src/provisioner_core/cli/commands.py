@@ -115,13 +115,25 @@ def make_provision_command(provisioner_type: str, description: str = "") -> clic
     @click.argument("component", required=False)
     @click.option("-s", "--stack", "stacks", multiple=True, help="Stack name (repeatable with --all).")
     @click.option("--dry-run", is_flag=True, help="Report every call it would make; make no write call.")
+    @click.option("--all", "all_components", is_flag=True, help="Every enabled component of the selected stacks (all stacks by default); each shared backend once.")
+    @click.option("--jobs", type=click.IntRange(1, 64), default=8, show_default=True, help="With --all: distinct backends provisioned at once.")
+    @click.option("--shard", default=None, metavar="K/N", help="With --all: only the K-th of N deterministic shares of the distinct backends (a CI matrix).")
+    @click.option("--fail-fast", is_flag=True, help="With --all: stop at the first failure.")
     @OUTPUT
     @click.pass_context
-    def command(ctx: click.Context, component: str | None, stacks: tuple[str, ...], dry_run: bool, output: str) -> None:
+    def command(ctx: click.Context, component: str | None, stacks: tuple[str, ...], dry_run: bool, all_components: bool, jobs: int, shard: str | None, fail_fast: bool, output: str) -> None:
         state = state_of(ctx)
         state.console.quiet = output == "json"
+        if all_components:
+            if component:
+                raise click.UsageError("give either a COMPONENT or --all, not both")
+            from provisioner_core.cli.batch_command import run_batch_command
+
+            ctx.exit(run_batch_command(state, provisioner_type, stacks, dry_run=dry_run, jobs=jobs, shard=shard, fail_fast=fail_fast, output=output))
+        if shard is not None:
+            raise click.UsageError("--shard needs --all")
         if not component:
-            raise click.UsageError("give a COMPONENT")
+            raise click.UsageError("give a COMPONENT (or --all)")
         if len(stacks) != 1:
             raise click.UsageError("give exactly one -s/--stack for one component")
         stack = stacks[0]

@@ -1,0 +1,235 @@
+"""``provision <type> --all``: every enabled component of the selected stacks, each backend once.
+
+Components that share a backend (same type, bucket/container, region, endpoint, options and
+credentials; only the state key differs) are provisioned once, concurrently with the other
+distinct backends (bounded by ``jobs``), with clients reused through the run's ClientCache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from attrs import define, field, frozen
+
+from provisioner_core.errors import EXIT_GENERAL, ConfigError, ProvisionerError
+from provisioner_core.events import MANUAL_PROVISION
+from provisioner_core.results import Outcome
+from provisioner_core.runner import run_event, select, wrap_error
+from provisioner_core.session import Provisioning
+from provisioner_core.stacks.component import ResolvedComponent
+
+# Backend keys that only say where one component's state lives inside a shared backend.
+STATE_LOCATION_KEYS = frozenset({"key", "prefix", "workspace_key_prefix", "path", "workspace_dir"})
+
+
+@frozen
+class Shard:
+    index: int  # 1-based
+    count: int
+
+    @classmethod
+    def parse(cls, text: str | None) -> Shard | None:
+        if text is None:
+            return None
+        parts = text.split("/")
+        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+            raise ConfigError(f"--shard {text!r} must look like K/N, e.g. 1/4", hint="K is this job's number (1..N), N the number of jobs.")
+        index, count = int(parts[0]), int(parts[1])
+        if count < 1 or not 1 <= index <= count:
+            raise ConfigError(f"--shard {text}: K must be between 1 and N (N >= 1)", hint=f"With N={count}, use 1/{count} … {count}/{count}.")
+        return cls(index, count)
+
+
+@define
+class Unit:
+    """One distinct piece of work: a backend (shared by components) or one component."""
+
+    identity: str
+    components: list[ResolvedComponent] = field(factory=list)
+    outcomes: list[Outcome] = field(factory=list)
+    error: ProvisionerError | None = None
+    ran: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "failed"
+        if not self.ran:
+            return "not-run"
+        return ",".join(sorted({o.result.status.value for o in self.outcomes})) or "unchanged"
+
+
+@define
+class BatchResult:
+    provisioner_type: str
+    dry_run: bool
+    units: list[Unit]
+    skipped: list[dict[str, str]]
+    metrics: dict[str, Any]
+    shard: Shard | None = None
+
+    @property
+    def exit_code(self) -> int:
+        codes = [u.error.exit_code for u in self.units if u.error is not None]
+        # The highest code is reported: 5 network > 4 conflict > 3 permission > 2 config > 1 general.
+        return max(codes) if codes else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        components = []
+        for number, unit in enumerate(self.units):
+            for component in unit.components:
+                components.append({"stack": component.stack, "component": component.name, "unit": number, "status": unit.status})
+        return {
+            "type": self.provisioner_type,
+            "dry_run": self.dry_run,
+            "ok": self.exit_code == 0,
+            "exit_code": self.exit_code,
+            "shard": None if self.shard is None else f"{self.shard.index}/{self.shard.count}",
+            "units": [
+                {
+                    "identity": json.loads(unit.identity),
+                    "components": [f"{c.stack}/{c.name}" for c in unit.components],
+                    "status": unit.status,
+                    "results": [o.to_dict() for o in unit.outcomes],
+                    "error": None if unit.error is None else unit.error.to_dict(),
+                }
+                for unit in self.units
+            ],
+            "components": components,
+            "skipped": self.skipped,
+            "metrics": self.metrics,
+        }
+
+
+def unit_identity(provisioner_type: str, component: ResolvedComponent, auth_fingerprint: str) -> str:
+    """The dedupe key: backends shared by components collapse into one; other types stay per component."""
+    if provisioner_type == "backend":
+        backend = {k: v for k, v in component.backend.items() if k not in STATE_LOCATION_KEYS}
+        key = {"backend_type": component.backend_type, "backend": backend, "options": component.provision_options("backend"), "auth": auth_fingerprint}
+    else:
+        key = {"type": provisioner_type, "stack": component.stack, "component": component.name}
+    return json.dumps(key, sort_keys=True, default=str)
+
+
+def _auth_fingerprint(component: ResolvedComponent) -> str:
+    return hashlib.sha256(json.dumps(component.auth, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequence[str] | None, shard: Shard | None) -> tuple[list[Unit], list[dict[str, str]]]:
+    """Units of work in a deterministic order (by identity), and the components skipped."""
+    """Group the enabled, non-abstract components of ``stacks`` into units, then keep this shard's."""
+    provisioning.check_type(provisioner_type)
+    names = list(stacks) if stacks else provisioning.stacks.stack_names()
+    for name in names:
+        provisioning.stacks.stack(name)  # unknown stacks fail up front, with close matches
+    units: dict[str, Unit] = {}
+    skipped: list[dict[str, str]] = []
+    for component in provisioning.stacks.components(names):
+        if component.abstract:
+            skipped.append({"stack": component.stack, "component": component.name, "reason": "abstract"})
+            continue
+        try:
+            if not component.is_enabled(provisioner_type):
+                skipped.append({"stack": component.stack, "component": component.name, "reason": f"provision.{provisioner_type}.enabled is not true"})
+                continue
+            identity = unit_identity(provisioner_type, component, _auth_fingerprint(component))
+        except ProvisionerError as error:
+            # A broken component fails on its own; the others still run.
+            broken = Unit(json.dumps({"stack": component.stack, "component": component.name, "error": True}), [component], ran=True)
+            broken.error = error.with_context(stack=component.stack, component=component.name)
+            units[broken.identity] = broken
+            continue
+        units.setdefault(identity, Unit(identity)).components.append(component)
+    ordered = [units[k] for k in sorted(units)]
+    if shard is not None:
+        ordered = [u for i, u in enumerate(ordered) if i % shard.count == shard.index - 1]
+    return ordered, skipped
+
+
+def run_batch(
+    provisioning: Provisioning,
+    provisioner_type: str,
+    stacks: Sequence[str] | None = None,
+    *,
+    dry_run: bool = False,
+    jobs: int = 8,
+    shard: Shard | None = None,
+    fail_fast: bool = False,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> BatchResult:
+    started = time.perf_counter()
+    units, skipped = plan_units(provisioning, provisioner_type, stacks, shard)
+    stop = threading.Event()
+    done = failed = 0
+
+    def work(unit: Unit) -> None:
+        if stop.is_set() or unit.error is not None:
+            return
+        representative = unit.components[0]
+        try:
+            provisioning.check_runnable(representative, provisioner_type)
+            chosen = select(provisioning.registry, MANUAL_PROVISION, representative, provisioner_type)
+            provisioning.check_backend_routing(representative, MANUAL_PROVISION, chosen, explicit_type=provisioner_type)
+            auth = provisioning.auth(representative)
+            unit.ran = True
+            unit.outcomes = run_event(provisioning.registry, MANUAL_PROVISION, representative, auth, dry_run=dry_run, clients=provisioning.clients, provisioners=chosen)
+        except BaseException as exc:  # noqa: BLE001 - one failure must not hide the others
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            unit.ran = True
+            unit.error = wrap_error(exc)
+            if fail_fast:
+                stop.set()
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="provision") as pool:
+        pending: set[Future[None]] = {pool.submit(work, unit) for unit in units}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                future.result()
+            done = sum(1 for u in units if u.ran)
+            failed = sum(1 for u in units if u.error is not None)
+            if progress is not None:
+                progress(done, len(units), failed)
+            if stop.is_set():
+                for future in pending:
+                    future.cancel()
+    metrics = _metrics(provisioning, units, skipped, time.perf_counter() - started)
+    return BatchResult(provisioner_type, dry_run, units, skipped, metrics, shard)
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * pct // 100))
+    return ordered[int(rank) - 1]
+
+
+def _metrics(provisioning: Provisioning, units: list[Unit], skipped: list[Mapping[str, str]], wall_s: float) -> dict[str, Any]:
+    durations: dict[str, list[float]] = {}
+    for unit in units:
+        for outcome in unit.outcomes:
+            durations.setdefault(outcome.provisioner_type, []).append(outcome.duration_s)
+    errors: dict[str, int] = {}
+    for unit in units:
+        if unit.error is not None:
+            code = str(unit.error.exit_code if unit.error.exit_code else EXIT_GENERAL)
+            errors[code] = errors.get(code, 0) + 1
+    return {
+        "components": sum(len(u.components) for u in units),
+        "distinct_units": len(units),
+        "skipped_components": len(skipped),
+        "wall_s": round(wall_s, 4),
+        "duration_s": {
+            ptype: {"count": len(v), "p50": round(_percentile(v, 50), 4), "p95": round(_percentile(v, 95), 4), "p99": round(_percentile(v, 99), 4)}
+            for ptype, v in sorted(durations.items())
+        },
+        "client_cache": provisioning.clients.stats(),
+        "errors_by_exit_code": errors,
+    }
