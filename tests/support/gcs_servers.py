@@ -94,13 +94,18 @@ class Recorded:
 
 @define
 class Fault:
-    """Answer ``times`` matching requests with ``status`` (None: drop the connection)."""
+    """Answer ``times`` matching requests with ``status`` (None: drop the connection).
+
+    ``after_forward``: pass the request on, then drop the connection instead of answering
+    (the server acted, the client never heard: a lost response).
+    """
 
     method: str
     path: re.Pattern[str]
     status: int | None
     times: int = 1
     reason: str = ""
+    after_forward: bool = False
     used: int = field(default=0)
 
 
@@ -140,9 +145,9 @@ class RecordingProxy:
 
     # --- configuration and inspection -------------------------------------------------------
 
-    def fail(self, method: str, path: str, status: int | None, *, times: int = 1, reason: str = "") -> Fault:
+    def fail(self, method: str, path: str, status: int | None, *, times: int = 1, reason: str = "", after_forward: bool = False) -> Fault:
         """Answer the next ``times`` requests ``method`` on a path matching regex ``path`` with ``status``."""
-        fault = Fault(method.upper(), re.compile(path), status, times, reason)
+        fault = Fault(method.upper(), re.compile(path), status, times, reason, after_forward)
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -176,15 +181,14 @@ class RecordingProxy:
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         method = handler.command
         path, _, query = handler.path.partition("?")
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
+        body = self._read_body(handler)
         fault = self._fault_for(method, path)
+        forwarded = fault is None or fault.after_forward
         with self._lock:
-            self.requests.append(Recorded(method, path, query, handler.headers.get("Authorization"), fault is None))
-        if fault is not None:
+            self.requests.append(Recorded(method, path, query, handler.headers.get("Authorization"), forwarded))
+        if fault is not None and not fault.after_forward:
             if fault.status is None:
-                handler.close_connection = True
-                handler.connection.shutdown(socket.SHUT_RDWR)
+                self._drop(handler)
                 return
             message = fault.reason or f"injected {fault.status} by the test proxy"
             payload = json.dumps(
@@ -198,10 +202,34 @@ class RecordingProxy:
             upstream.request(method, handler.path, body=body or None, headers=headers)
             response = upstream.getresponse()
             data = response.read()
+            if fault is not None:  # after_forward: the server acted, the client hears nothing
+                self._drop(handler)
+                return
             out_headers = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
             self._respond(handler, response.status, out_headers, data)
         finally:
             upstream.close()
+
+    @staticmethod
+    def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
+        """The request body, by Content-Length or chunked (Go clients, e.g. terraform, stream chunked)."""
+        if "chunked" in (handler.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(handler.rfile.read(size))
+                handler.rfile.readline()  # the CRLF after each chunk
+        length = int(handler.headers.get("Content-Length") or 0)
+        return handler.rfile.read(length) if length else b""
+
+    @staticmethod
+    def _drop(handler: BaseHTTPRequestHandler) -> None:
+        handler.close_connection = True
+        handler.connection.shutdown(socket.SHUT_RDWR)
 
     @staticmethod
     def _respond(handler: BaseHTTPRequestHandler, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
@@ -226,3 +254,81 @@ def recording_proxy(upstream: str) -> Iterator[RecordingProxy]:
 def closed_port_url() -> str:
     """An http URL on a loopback port nothing listens on (connection refused)."""
     return f"http://127.0.0.1:{free_port()}"
+
+
+class FakeGoogleAuthServer:
+    """Answers the two Google auth calls the provisioner can make, on a loopback port.
+
+    * ``POST /token``: the OAuth token endpoint a service account key's ``token_uri`` names;
+      answers ``{"access_token": sa_token}``.
+    * ``POST /v1/projects/-/serviceAccounts/<email>:generateAccessToken``: the IAM Credentials
+      call behind impersonation; answers ``{"accessToken": impersonated_token}``, or ``iam_status``.
+
+    ``requests`` records (path, Authorization header, body) of each call.
+    """
+
+    def __init__(self, *, sa_token: str = "sa-token", impersonated_token: str = "impersonated-token", iam_status: int = 200) -> None:
+        self.sa_token = sa_token
+        self.impersonated_token = impersonated_token
+        self.iam_status = iam_status
+        self.requests: list[tuple[str, str | None, bytes]] = []
+        auth = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+            def do_POST(self) -> None:  # noqa: N802 - stdlib name
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                auth.requests.append((self.path, self.headers.get("Authorization"), body))
+                if self.path == "/token":
+                    status, payload = 200, {"access_token": auth.sa_token, "expires_in": 3600, "token_type": "Bearer"}
+                elif self.path.endswith(":generateAccessToken") and auth.iam_status == 200:
+                    status, payload = 200, {"accessToken": auth.impersonated_token, "expireTime": "2099-01-01T00:00:00Z"}
+                else:
+                    status = auth.iam_status if auth.iam_status != 200 else 404
+                    payload = {"error": {"code": status, "message": "Permission 'iam.serviceAccounts.getAccessToken' denied", "status": "PERMISSION_DENIED"}}
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self._thread.start()
+
+    @property
+    def iam_endpoint_template(self) -> str:
+        """A stand-in for google.auth.iam._IAM_ENDPOINT ({} is the service account email)."""
+        return self.url + "/v1/projects/-/serviceAccounts/{}:generateAccessToken"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def service_account_key_file(directory: Path, token_uri: str, email: str = "tf-provisioner@test-project.iam.gserviceaccount.com") -> Path:
+    """Write a service account JSON key with a fresh RSA key whose token_uri is ``token_uri``."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    info = {
+        "type": "service_account",
+        "project_id": "test-project",
+        "private_key_id": "test-key",
+        "private_key": pem,
+        "client_email": email,
+        "client_id": "1",
+        "token_uri": token_uri,
+    }
+    path = directory / "sa.json"
+    path.write_text(json.dumps(info))
+    return path

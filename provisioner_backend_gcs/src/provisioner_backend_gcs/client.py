@@ -60,10 +60,15 @@ def google_credentials(creds: Any, backend: BackendConfig) -> Identity:
         source_credentials=source,
         target_principal=target,
         target_scopes=list(SCOPES),
-        delegates=list(backend.impersonate_delegates) or None,
+        delegates=[_delegate_name(d) for d in backend.impersonate_delegates] or None,
         lifetime=3600,
     )
     return Identity(impersonated, target, impersonating=True)
+
+
+def _delegate_name(delegate: str) -> str:
+    """Terraform takes delegate emails; the IAM Credentials API wants resource names."""
+    return delegate if delegate.startswith("projects/") else f"projects/-/serviceAccounts/{delegate}"
 
 
 def _source_credentials(creds: Any) -> tuple[Any, str | None]:

@@ -104,7 +104,10 @@ def map_error(
             context=context,
         )
     if isinstance(exc, auth.RefreshError):
-        hints = ["Check auth.providers.gcp: the credentials could not produce an access token."]
+        hints = [
+            "Check auth.providers.gcp: the credentials could not produce an access token, or the server rejected the token "
+            "(401) and it could not be refreshed. A type access-token token cannot refresh itself: supply a fresh one."
+        ]
         if impersonating:
             hints.append(
                 f"When impersonating {identity}, the caller needs roles/iam.serviceAccountTokenCreator on it "
