@@ -48,7 +48,7 @@ def run(
         auth=auth or aws_auth(),
         options=comp.provision_options("backend"),
         dry_run=dry_run,
-        clients=clients or ClientCache(),
+        clients=clients if clients is not None else ClientCache(),
     )
 
 

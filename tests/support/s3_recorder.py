@@ -29,6 +29,7 @@ class Call:
     path: str
     query: tuple[tuple[str, str], ...]
     target: str  # X-Amz-Target (DynamoDB), or the Action form field (STS/IAM), else ""
+    access_key_id: str = ""  # from the SigV4 Authorization header (an id, not a secret)
 
     @property
     def service(self) -> str:
@@ -89,7 +90,9 @@ class RecordingProxy:
                 if not target and body and self.command == "POST" and "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
                     target = dict(parse_qsl(body.decode("utf-8", "replace"))).get("Action", "")
                 split = urlsplit(self.path)
-                proxy.record(Call(self.command, split.path, tuple(parse_qsl(split.query, keep_blank_values=True)), target))
+                credential = (self.headers.get("Authorization") or "").partition("Credential=")[2]
+                query = tuple(parse_qsl(split.query, keep_blank_values=True))
+                proxy.record(Call(self.command, split.path, query, target, credential.split("/", 1)[0]))
                 if proxy.delay_s:
                     threading.Event().wait(proxy.delay_s)
                 upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=60)

@@ -179,7 +179,9 @@ class BucketProvisioner(Steps):
             keep_reason = "KMS encryption is stronger than SSE-S3 (AES256); kept"
         elif actual_alg == "aws:kms":
             if actual_key and kms_key and not same_kms_key(actual_key, kms_key):
-                keep_reason = "the bucket uses another KMS key; switching keys is left to the key's owners"
+                keep_reason = (
+                    "the bucket uses another KMS key (or names it differently, e.g. by alias); switching keys is left to the key's owners"
+                )
             elif not actual_key:
                 change = True  # the AWS managed key -> the customer key terraform is told to use
             elif self.options.bucket_key and not actual_bucket_key:

@@ -109,7 +109,14 @@ def sse_text(algorithm: str | None, kms_key: str | None, bucket_key: bool) -> st
     return f"{algorithm}{key}, bucket key {'on' if bucket_key else 'off'}"
 
 
+def _kms_ref(value: str) -> str:
+    """``key/<id>`` or ``alias/<name>`` from an id, an alias or either ARN form."""
+    ref = value.strip()
+    if ref.startswith("arn:"):
+        ref = ref.split(":", 5)[-1]
+    return ref if ref.startswith(("key/", "alias/")) else f"key/{ref}"
+
+
 def same_kms_key(actual: str, desired: str) -> bool:
-    """A key given as an id, an ARN or an alias: the same when one ends with the other."""
-    a, d = actual.strip(), desired.strip()
-    return a == d or a.endswith("/" + d) or d.endswith("/" + a) or a.split("/")[-1] == d.split("/")[-1]
+    """The same key when the ids (or aliases) match; an alias is never assumed to be a given key id."""
+    return _kms_ref(actual) == _kms_ref(desired)
