@@ -27,7 +27,7 @@ from provisioner_core import BEFORE_TERRAFORM_INIT, AuthContext, ClientCache, Pr
 from provisioner_core.plugins.manager import PluginRegistry
 from provisioner_core.runner import run_event
 from support.azure_helpers import connection_auth, make_component
-from support.azurite import INSTALL_HINT, AzuriteServer, CountingProxy, account_key, find_azurite, start_azurite
+from support.azurite import INSTALL_HINT, AzuriteServer, CountingProxy, account_key, find_azurite, make_tls_files, start_azurite
 
 POOL = tuple(f"provacct{i:02d}" for i in range(1, 41))
 
@@ -112,3 +112,29 @@ def via_proxy(azurite: AzuriteServer, proxy: CountingProxy) -> Callable[..., tup
         return make_component(section, options), connection_auth(azurite.connection_string(account, base=proxy.url))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def azurite_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteServer]:
+    """A second Azurite over HTTPS (a throwaway CA) that accepts Azure AD bearer tokens (--oauth basic)."""
+    if find_azurite() is None:
+        pytest.fail(f"Azurite is required for the Azure backend tests and was not found; {INSTALL_HINT}", pytrace=False)
+    tls = make_tls_files(tmp_path_factory.mktemp("azurite-tls"))
+    server = start_azurite({name: account_key(name) for name in POOL}, tls=tls, oauth=True)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def no_azure_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answer NXDOMAIN for *.blob.core.windows.net (how a missing account looks) without asking a resolver."""
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(host).endswith(".blob.core.windows.net"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

@@ -267,9 +267,7 @@ def test_missing_account_is_a_config_error_naming_how_to_create_it(azurite, cont
     assert "pip install 'provisioner-backend-azure[mgmt]'" in failed.value.hints[0]
 
 
-def test_without_the_mgmt_extra_a_missing_account_names_the_install_hint(container, run, monkeypatch):
-    import socket
-
+def test_without_the_mgmt_extra_a_missing_account_names_the_install_hint(container, run, monkeypatch, no_azure_dns):
     from provisioner_backend_azure import client as sdk
     from provisioner_backend_azure.client import credential_key
     from provisioner_backend_azure.config import ENVIRONMENTS
@@ -279,15 +277,6 @@ def test_without_the_mgmt_extra_a_missing_account_names_the_install_hint(contain
     # Hide the [mgmt] extra the way an environment without it looks to importlib.
     monkeypatch.setitem(sys.modules, "azure.mgmt.storage", None)
     assert sdk.mgmt_installed() is False
-    # A storage account that does not exist has no DNS name; answer that here instead of asking a resolver.
-    real_getaddrinfo = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if str(host).endswith(".blob.core.windows.net"):
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     backend = {"storage_account_name": "nosuchaccount", "container_name": container, "key": "k", "resource_group_name": "rg-tfstate"}
     auth = principal_auth(subscription_id="00000000-1111-2222-3333-444444444444")
     clients = ClientCache()

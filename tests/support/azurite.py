@@ -8,14 +8,22 @@ worth something when they run against a real server.
 from __future__ import annotations
 
 import base64
+import datetime
 import http.client
+import ipaddress
 import shutil
+import ssl
 import threading
+import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from attrs import frozen
 
 from support.servers import REPO_ROOT, ServerProcess, free_port
 
@@ -38,13 +46,99 @@ def account_key(name: str) -> str:
     return base64.b64encode(f"provisioner-test-key-{name}".encode().ljust(64, b"k")).decode()
 
 
+@frozen
+class TlsFiles:
+    """A local CA and a server certificate it signed (PEM files)."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def make_tls_files(folder: Path, hostnames: tuple[str, ...] = ("localhost", "*.blob.core.windows.net")) -> TlsFiles:
+    """A throwaway CA and a certificate for 127.0.0.1 plus ``hostnames`` (uses ``cryptography``, which azure-identity needs anyway)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "provisioner test CA")])
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), *(x509.DNSName(h) for h in hostnames)]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostnames[0] if hostnames else "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    files = TlsFiles(folder / "ca.pem", folder / "cert.pem", folder / "key.pem")
+    files.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return files
+
+
+def bearer_token(tenant: str = "72f988bf-86f1-41af-91ab-2d7cd011db47", lifetime_s: int = 3600) -> str:
+    """An unsigned Azure AD access token for storage: Azurite's ``--oauth basic`` checks issuer, audience and lifetime only."""
+
+    def part(data: Mapping[str, object]) -> str:
+        import json
+
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    now = int(time.time())
+    claims = {"aud": "https://storage.azure.com", "iss": f"https://sts.windows.net/{tenant}/", "iat": now - 60, "nbf": now - 60, "exp": now + lifetime_s, "oid": "test", "tid": tenant}
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2ln"
+
+
 class AzuriteServer(ServerProcess):
     """An Azurite blob service; ``accounts`` maps every account it serves to its key."""
 
-    def __init__(self, argv: list[str], port: int, accounts: Mapping[str, str]) -> None:
+    def __init__(self, argv: list[str], port: int, accounts: Mapping[str, str], tls: TlsFiles | None = None) -> None:
         self.accounts = dict(accounts)
+        self.tls = tls
         env = {"AZURITE_ACCOUNTS": ";".join(f"{name}:{key}" for name, key in self.accounts.items())}
-        super().__init__("azurite-blob", argv, f"http://127.0.0.1:{port}", port, env=env)
+        super().__init__("azurite-blob", argv, f"{'https' if tls else 'http'}://127.0.0.1:{port}", port, env=env)
+
+    def _wait_ready(self, path: str, timeout: float = 30.0) -> None:
+        if self.tls is None:
+            super()._wait_ready(path, timeout)
+            return
+        context = ssl.create_default_context(cafile=str(self.tls.ca))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode} before it was ready")
+            try:
+                urllib.request.urlopen(self.url + path, timeout=1, context=context)  # noqa: S310 - loopback only
+                return
+            except urllib.error.HTTPError:
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer at {self.url} within {timeout}s")
 
     def endpoint(self, account: str = DEV_ACCOUNT, base: str | None = None) -> str:
         return f"{base or self.url}/{account}"
@@ -52,18 +146,26 @@ class AzuriteServer(ServerProcess):
     def connection_string(self, account: str = DEV_ACCOUNT, base: str | None = None) -> str:
         """Azurite's connection string form: path-style BlobEndpoint (optionally through a proxy at ``base``)."""
         key = self.accounts.get(account, DEV_KEY)
-        return f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={key};BlobEndpoint={self.endpoint(account, base)};"
+        protocol = "https" if self.tls else "http"
+        return f"DefaultEndpointsProtocol={protocol};AccountName={account};AccountKey={key};BlobEndpoint={self.endpoint(account, base)};"
 
 
-def start_azurite(extra_accounts: Mapping[str, str] | None = None) -> AzuriteServer:
-    """Azurite on a free loopback port, in memory; serves devstoreaccount1 plus ``extra_accounts``."""
+def start_azurite(extra_accounts: Mapping[str, str] | None = None, *, tls: TlsFiles | None = None, oauth: bool = False) -> AzuriteServer:
+    """Azurite on a free loopback port, in memory; serves devstoreaccount1 plus ``extra_accounts``.
+
+    ``tls`` serves HTTPS with that certificate; ``oauth`` accepts Azure AD bearer tokens (needs ``tls``).
+    """
     binary = find_azurite()
     if binary is None:
         raise RuntimeError(f"azurite-blob not found (looked in .tools/, /tmp/azurite/ and PATH); {INSTALL_HINT}")
     port = free_port()
     argv = [binary, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--loose", "--skipApiVersionCheck", "--inMemoryPersistence", "--disableTelemetry"]
+    if tls is not None:
+        argv += ["--cert", str(tls.cert), "--key", str(tls.key)]
+    if oauth:
+        argv += ["--oauth", "basic"]
     # AZURITE_ACCOUNTS replaces the default account, so name it explicitly.
-    return AzuriteServer(argv, port, {DEV_ACCOUNT: DEV_KEY, **(extra_accounts or {})})
+    return AzuriteServer(argv, port, {DEV_ACCOUNT: DEV_KEY, **(extra_accounts or {})}, tls)
 
 
 class CountingProxy:
@@ -141,4 +243,18 @@ def counting_proxy(upstream: str) -> Iterator[CountingProxy]:
         proxy.stop()
 
 
-__all__ = ["AZURITE_VERSION", "DEV_ACCOUNT", "DEV_KEY", "INSTALL_HINT", "AzuriteServer", "CountingProxy", "account_key", "counting_proxy", "find_azurite", "start_azurite"]
+__all__ = [
+    "AZURITE_VERSION",
+    "DEV_ACCOUNT",
+    "DEV_KEY",
+    "INSTALL_HINT",
+    "AzuriteServer",
+    "CountingProxy",
+    "TlsFiles",
+    "account_key",
+    "bearer_token",
+    "counting_proxy",
+    "find_azurite",
+    "make_tls_files",
+    "start_azurite",
+]

@@ -385,13 +385,20 @@ class DataPlane:
         if self.access.planned:
             self.plan_container()
             return
-        service = self.call(
-            "connect",
-            f"storage account {self.t.account}",
-            lambda: sdk.blob_service(
-                self.t, self.run_.creds, self.run_.clients, endpoint=self.access.endpoint, auth=self.access.auth, attempts=self.opts.attempts, account_key=self.access.account_key
-            ),
-        )
+        try:
+            service = self.call(
+                "connect",
+                f"storage account {self.t.account}",
+                lambda: sdk.blob_service(
+                    self.t, self.run_.creds, self.run_.clients, endpoint=self.access.endpoint, auth=self.access.auth, attempts=self.opts.attempts, account_key=self.access.account_key
+                ),
+            )
+        except ValueError as exc:  # the SDK refuses e.g. a token over plain http, or a malformed connection string
+            raise ConfigError(
+                f"cannot use {self.t.credential_method} credentials with {self.access.endpoint}: {exc}",
+                hint="Azure AD tokens are only sent over https; check the endpoint and auth.providers.azure.",
+                context={"endpoint": self.access.endpoint, "source": self.t.endpoint_source},
+            ) from exc
         if not self.t.management or self.run_.mgmt_missing:
             if not self.opts.skips("blob_soft_delete"):
                 self.blob_retention(service)
