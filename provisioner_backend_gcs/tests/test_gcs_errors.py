@@ -169,3 +169,13 @@ def test_400_on_create_is_a_config_error_with_the_server_message(proxy: Recordin
         run(proxy.url, bucket_name, {"location": "mars-north1"})
     assert info.value.exit_code == EXIT_CONFIG
     assert "location constraint is not valid" in info.value.message
+
+
+def test_412_on_the_patch_after_create_is_handled_too(proxy: RecordingProxy, gcs_emulator: ServerProcess, bucket_name: str) -> None:
+    proxy.fail("PATCH", BUCKET_PATH, 412)  # proxy-injected, right after the emulator's create
+
+    result = run(proxy.url, bucket_name)
+
+    assert result.status is Status.CREATED
+    assert [(r.method, r.forwarded) for r in proxy.requests] == [("GET", True), ("POST", True), ("PATCH", False), ("GET", True), ("PATCH", True)]
+    assert raw_bucket(gcs_emulator.url, bucket_name)["versioning"]["enabled"] is True

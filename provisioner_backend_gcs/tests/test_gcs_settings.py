@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from provisioner_backend_gcs.config import parse
 from provisioner_backend_gcs.settings import BucketState, Patch, desired_patch, plan
 
@@ -85,3 +88,48 @@ def test_with_patch_projects_the_result_for_dry_runs() -> None:
     projected = BucketState("tf-state-a").with_patch(Patch(versioning=True, labels={"a": "b"}))
     assert projected.versioning and projected.labels == {"a": "b"} and not projected.uniform_access
     assert Patch(soft_delete_seconds=14 * 86400).describe() == "soft_delete_days=14"
+
+
+_label_keys = st.sampled_from(["managed-by", "purpose", "team", "owner", "env"])
+_label_values = st.sampled_from(["provisioner", "terraform-state", "platform", "other", ""])
+_seconds = st.none() | st.integers(min_value=0, max_value=400 * 86400)
+
+
+@given(
+    state=st.builds(
+        BucketState,
+        name=st.just("tf-state-a"),
+        location=st.sampled_from([None, "US", "EU"]),
+        versioning=st.booleans(),
+        uniform_access=st.booleans(),
+        public_access_prevention=st.sampled_from([None, "inherited", "unspecified", "enforced"]),
+        labels=st.dictionaries(_label_keys, _label_values, max_size=5),
+        kms_key=st.sampled_from([None, "projects/p/locations/l/keyRings/r/cryptoKeys/a"]),
+        soft_delete_seconds=_seconds,
+        retention_seconds=_seconds,
+    ),
+    options=st.fixed_dictionaries(
+        {},
+        optional={
+            "labels": st.dictionaries(_label_keys, st.sampled_from(["platform", "x"]), max_size=3),
+            "skip": st.lists(st.sampled_from(["uniform_access", "public_access_prevention", "labels", "kms", "soft_delete"]), unique=True),
+            "kms_key": st.sampled_from(["projects/p/locations/l/keyRings/r/cryptoKeys/b"]),
+            "soft_delete_days": st.integers(min_value=7, max_value=90),
+            "location": st.sampled_from(["US", "EU"]),
+        },
+    ),
+)
+def test_a_planned_patch_never_weakens_anything(state: BucketState, options: dict) -> None:
+    """Property: whatever the bucket and options, applying the plan keeps or strengthens every setting."""
+    _, patch = plan(parse({"bucket": "tf-state-a"}, options), state)
+    after = state.with_patch(patch)
+    assert after.versioning >= state.versioning and after.uniform_access >= state.uniform_access
+    assert state.public_access_prevention != "enforced" or after.public_access_prevention == "enforced"
+    assert set(after.labels) >= set(state.labels)
+    assert all(after.labels[k] == v for k, v in state.labels.items() if k not in options.get("labels", {}))
+    assert state.kms_key is None or after.kms_key == state.kms_key
+    assert (after.soft_delete_seconds or 0) >= (state.soft_delete_seconds or 0)
+    assert (after.retention_seconds or 0) >= (state.retention_seconds or 0)
+    assert after.location == state.location
+    # Idempotent: planning again on the result wants nothing more.
+    assert not plan(parse({"bucket": "tf-state-a"}, options), after)[1]

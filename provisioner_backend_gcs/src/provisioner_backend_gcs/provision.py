@@ -118,9 +118,12 @@ class Reconciler:
         _, leftovers = plan(self.config, created)
         if not leftovers:
             return created
-        patched = self.rec.write(
-            "patch", self.target, lambda: self.api.patch(created, leftovers), f"settings the server ignored at create: {leftovers.describe()}"
-        )
+        try:
+            patched = self.rec.write(
+                "patch", self.target, lambda: self.api.patch(created, leftovers), f"settings the server ignored at create: {leftovers.describe()}"
+            )
+        except StaleBucket:
+            return self.after_stale()
         return self.verify(patched)
 
     def create_inputs(self) -> tuple[str, str]:
@@ -220,7 +223,6 @@ def _details(config: Config, state: BucketState, api: GcsApi) -> dict[str, Any]:
         "state_prefix": backend.prefix or "",
         "endpoint": api.endpoint,
         "state_object_encryption": objects,
-        "api_calls": list(api.calls),
     }
     if backend.impersonate_service_account:
         details["impersonated_service_account"] = backend.impersonate_service_account
