@@ -77,6 +77,7 @@ def test_creates_group_and_hardened_account_then_the_container(account, containe
     result = run(component, auth, clients=mgmt(auth))
 
     assert result.status is Status.CREATED
+    assert result.drift == ()  # a new account has nothing to drift from
     assert arm.calls() == [
         f"GET resourcegroups/{RG}",
         f"PUT resourcegroups/{RG}",

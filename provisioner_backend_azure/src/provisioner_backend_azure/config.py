@@ -197,7 +197,7 @@ def parse_backend(backend: Mapping[str, Any]) -> BackendConfig:
         )
     env_name = (_str(backend, "environment") or "public").lower()
     if env_name not in ENVIRONMENTS:
-        close = difflib.get_close_matches(env_name, sorted(ENVIRONMENTS), n=1)
+        close = [e for e in sorted(ENVIRONMENTS) if e.startswith(env_name[:3])] or difflib.get_close_matches(env_name, sorted(ENVIRONMENTS), n=1)
         raise ConfigError(
             f"backend.environment {env_name!r} is not one of {', '.join(sorted(ENVIRONMENTS))}",
             hint=(f"Did you mean {close[0]!r}? " if close else "") + "These are the values terraform's azurerm backend accepts.",

@@ -145,14 +145,15 @@ class Management:
         account = self.get_or_none(
             "read", f"storage account {self.t.account}", lambda: self.arm.storage.storage_accounts.get_properties(self.rg, self.t.account), ("ResourceNotFound", "StorageAccountNotFound", "ResourceGroupNotFound")
         )
-        if account is None:
+        new = account is None
+        if new:
             account = self.create_account(location)
         else:
             self.strengthen_account(account)
         if account is None:  # planned only
-            self.blob_service(None)
+            self.blob_service(None, new=True)
             return DataAccess(f"https://{self.t.account}.blob.{self.t.environment.storage_suffix}", "token" if self.t.use_azuread_auth else "listed-key", planned=True)
-        self.blob_service(self.get_blob_service())
+        self.blob_service(self.get_blob_service(), new=new)
         return self.data_access(account)
 
     def resource_group(self) -> str | None:
@@ -305,11 +306,11 @@ class Management:
             self.call("read", f"blob service of {self.t.account}", lambda: self.arm.storage.blob_services.get_service_properties(self.rg, self.t.account))
         )
 
-    def blob_service(self, current: dict[str, Any] | None) -> None:
+    def blob_service(self, current: dict[str, Any] | None, *, new: bool) -> None:
         """Versioning on; blob and container soft delete at least the configured days (never lowered)."""
         props = dict((current or {}).get("properties") or {})
         changes: list[str] = []
-        if not props.get("isVersioningEnabled") and self.check_new(current, "versioning", True, props.get("isVersioningEnabled", False)):
+        if not props.get("isVersioningEnabled") and self.check_new(new, "versioning", True, props.get("isVersioningEnabled", False)):
             props["isVersioningEnabled"] = True
             changes.append("versioning on")
         for setting, field, days in (
@@ -319,7 +320,7 @@ class Management:
             policy = dict(props.get(field) or {})
             actual = policy.get("days") if policy.get("enabled") else None
             if actual is None or actual < days:
-                if self.check_new(current, setting, f"{days} days", f"{actual} days" if actual else "disabled"):
+                if self.check_new(new, setting, f"{days} days", f"{actual} days" if actual else "disabled"):
                     policy.update(enabled=True, days=days)
                     props[field] = policy
                     changes.append(f"{field} {days} days")
@@ -336,9 +337,9 @@ class Management:
             policy = props.get(field) or {}
             self.rec.details[key] = policy.get("days") if policy.get("enabled") else None
 
-    def check_new(self, current: dict[str, Any] | None, setting: str, expected: Any, actual: Any) -> bool:
-        """Drift on an existing account; on a new one, just whether the setting is managed."""
-        if current is None:
+    def check_new(self, new: bool, setting: str, expected: Any, actual: Any) -> bool:
+        """Drift on an existing account; on one this run creates, just whether the setting is managed."""
+        if new:
             return not self.opts.skips(setting)
         return self.run_.check(setting, expected, actual)
 
