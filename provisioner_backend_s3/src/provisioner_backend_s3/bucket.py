@@ -176,7 +176,7 @@ class BucketProvisioner(Steps):
         elif actual_alg == "aws:kms:dsse":
             keep_reason = "dual-layer KMS encryption is stronger than the requested setting"
         elif actual_alg == "aws:kms" and desired_alg == "AES256":
-            keep_reason = "KMS encryption is stronger than SSE-S3 (AES256); kept"
+            keep_reason = "KMS encryption is stronger than SSE-S3 (AES256)"
         elif actual_alg == "aws:kms":
             if actual_key and kms_key and not same_kms_key(actual_key, kms_key):
                 keep_reason = (
@@ -277,7 +277,7 @@ class BucketProvisioner(Steps):
             actual = (
                 "no bucket policy"
                 if policy is None
-                else f"no statement denies non-TLS requests ({len(as_list(policy.get('Statement')))} other statements kept)"
+                else f"no statement denies non-TLS requests (existing statements kept: {len(as_list(policy.get('Statement')))})"
             )
             self.rec.drifted("tls_policy", f"statement {sid} denies non-TLS requests", actual, stronger=True)
         self.write("put-bucket-policy", self.target, self.s3.put_bucket_policy, how, Policy=json.dumps(merged), **self.b)
