@@ -297,3 +297,29 @@ def test_importing_the_plugin_imports_no_cloud_sdk():
     code = "import provisioner_backend_azure.plugin, sys; bad = [m for m in sys.modules if m.startswith(('boto3','botocore','google.cloud','azure'))]; assert not bad, bad"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_docs_describe_every_option_skip_value_and_backend_key():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "backends" / "azure.md").read_text()
+    read = ["enabled", "timeout", "report_only", "skip", "location", "tags", "metadata", "blob_retention_days", "container_retention_days", "min_tls_version", "sku", "retries"]
+    missing = [key for key in read if f"| `{key}` |" not in docs]
+    missing += [value for value in SKIPPABLE if f"`{value}`" not in docs]
+    used = ["storage_account_name", "container_name", "key", "resource_group_name", "subscription_id", "use_azuread_auth", "environment", "tenant_id", "access_key", "sas_token", "metadata_host"]
+    missing += [key for key in used if f"`{key}`" not in docs]
+    assert missing == []
+
+
+def test_the_docs_list_every_option_the_parser_reads(monkeypatch):
+    from provisioner_core import OptionReader
+
+    seen: set[str] = set()
+    original = OptionReader._get
+
+    def spy(self, key):
+        seen.add(key)
+        return original(self, key)
+
+    monkeypatch.setattr(OptionReader, "_get", spy)
+    parse_options({})
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "backends" / "azure.md").read_text()
+    assert seen and [key for key in sorted(seen) if f"| `{key}` |" not in docs] == []

@@ -284,6 +284,17 @@ def test_a_name_taken_in_another_subscription_is_a_conflict_found_before_any_wri
     assert [m for m, *_ in arm.writes()] == ["PUT"]  # only the resource group of the real run
 
 
+def test_an_identity_that_cannot_check_names_still_creates_the_account(account, container, arm, mgmt, run):
+    arm.deny.append(("POST", "checkNameAvailability$", 403, "AuthorizationFailed", "does not have authorization to perform action 'Microsoft.Storage/checknameavailability/read'"))
+    auth = principal_auth()
+
+    result = run(component_for(account, container), auth, clients=mgmt(auth))
+
+    assert result.status is Status.CREATED
+    assert any("could not check whether the name" in w for w in result.warnings)
+    assert account in arm.accounts
+
+
 def test_a_create_that_loses_the_name_race_is_a_conflict(account, container, arm, mgmt, run):
     arm.deny.append(("PUT", f"storageAccounts/{account}$", 409, "StorageAccountAlreadyTaken", f"The storage account named {account} is already taken."))
     auth = principal_auth()

@@ -32,7 +32,17 @@ from provisioner_backend_azure.config import (
     resolve_target,
 )
 from provisioner_backend_azure.errors import ACCOUNT_ROLE, DATA_ROLE, INSTALL_HINT, MGMT_ROLE, error_code, name_not_resolved, translated
-from provisioner_core import AuthContext, AzureCredentials, ChangeRecorder, ClientCache, ConfigError, ProvisionResult, ResolvedComponent
+from provisioner_core import (
+    AuthContext,
+    AzureCredentials,
+    ChangeRecorder,
+    ClientCache,
+    ConfigError,
+    PermissionDenied,
+    ProvisionResult,
+    ResolvedComponent,
+    ResourceConflict,
+)
 
 SKIPPED = "skipped by provision.backend.skip"
 ACCOUNT_SETTINGS = ("min_tls_version", "https_only", "blob_public_access", "versioning", "container_soft_delete")
@@ -207,12 +217,15 @@ class Management:
         if self.opts.report_only:
             raise self.run_.missing(f"storage account {name}", "create it yourself")
         # A read (POST): a name taken anywhere in Azure fails here, in a dry run too.
-        availability = rest_json(
-            self.call("check-name-availability", f"storage account {name}", lambda: self.arm.storage.storage_accounts.check_name_availability({"name": name, "type": "Microsoft.Storage/storageAccounts"}))
-        )
+        try:
+            availability = rest_json(
+                self.call("check-name-availability", f"storage account {name}", lambda: self.arm.storage.storage_accounts.check_name_availability({"name": name, "type": "Microsoft.Storage/storageAccounts"}))
+            )
+        except PermissionDenied:
+            # An identity scoped to the resource group may not read at subscription scope; the create call says "taken" too.
+            self.rec.warn(f"could not check whether the name {name} is free (Microsoft.Storage/checknameavailability/read at subscription scope); creating it directly")
+            availability = {}
         if availability.get("nameAvailable") is False:
-            from provisioner_core import ResourceConflict
-
             reason = availability.get("reason") or "AlreadyExists"
             if reason == "AccountNameInvalid":
                 raise ConfigError(f"storage account name {name!r} is invalid: {availability.get('message', '')}", hint="Choose another backend.storage_account_name.")
