@@ -9,7 +9,7 @@ from typing import Any
 MASK = "***"
 # Keys whose values are secrets wherever they appear in a resolved component.
 _SECRET_KEY = re.compile(
-    r"(secret|password|passwd|token|credential|private_key|access_key|account_key|sas|connection_string|api_key|client_secret|session_token)",
+    r"(secret|password|passwd|token|credential|private_key|access_key|account_key|sas|connection_string|api_key|client_secret|session_token|encryption_key)",
     re.IGNORECASE,
 )
 # Keys that look secret but are not (the state key, a KMS key id, a token *file path* is still hidden).

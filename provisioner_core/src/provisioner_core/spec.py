@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -38,6 +39,10 @@ def _backend_types(instance: ProvisionerSpec, attribute: attrs.Attribute, value:
         raise ValueError("a 'backend' provisioner must declare the backend_types it serves, e.g. ('s3',)")
 
 
+def _to_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @frozen
 class ProvisionerSpec:
     """What a provisioner is and when it runs.
@@ -49,9 +54,9 @@ class ProvisionerSpec:
 
     name: str = field(validator=_name)
     type: str = field(validator=_name)
-    events: tuple[str, ...] = field(converter=tuple, validator=_events)
+    events: tuple[str, ...] = field(converter=_to_tuple, validator=_events)
     description: str = field(validator=_description)
-    backend_types: tuple[str, ...] = field(default=(), converter=tuple, validator=_backend_types)
+    backend_types: tuple[str, ...] = field(default=(), converter=_to_tuple, validator=_backend_types)
     timeout_s: float | None = field(default=None)
 
     def serves(self, backend_type: str | None) -> bool:

@@ -46,8 +46,15 @@ class ProvisionGroup(click.Group):
                 return None
         # Any other word is a provisioner type; unknown types fail with close matches (exit 2).
         state = ctx.ensure_object(CliState)
-        descriptions = {rp.spec.type: rp.spec.description for rp in state.registry.provisioners()}
-        return make_provision_command(cmd_name, descriptions.get(cmd_name, ""))
+        same_type = [rp.spec for rp in state.registry.provisioners() if rp.spec.type == cmd_name]
+        if len(same_type) == 1:
+            description = same_type[0].description
+        elif same_type:
+            served = ", ".join(sorted({b for spec in same_type for b in spec.backend_types} or {spec.name for spec in same_type}))
+            description = f"Run the '{cmd_name}' provisioner that serves the component ({served})."
+        else:
+            description = ""
+        return make_provision_command(cmd_name, description)
 
 
 @click.group(cls=ProvisionGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ class YamlCache:
         self.reads = 0
 
     def load(self, path: Path) -> Any:
-        path = path.resolve()
+        path = Path(os.path.normpath(os.path.abspath(path)))
         with self._lock:
             if path in self._docs:
                 return self._docs[path]

@@ -5,26 +5,40 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# Types that are never mappings: checked first because an ABC isinstance check is slow
+# and this runs for every value of every section of every component.
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None), list})
+
+
+def is_mapping(value: Any) -> bool:
+    kind = type(value)
+    if kind is dict:
+        return True
+    if kind in _LEAF_TYPES:
+        return False
+    return isinstance(value, Mapping)
+
 
 def deep_merge(*layers: Any) -> dict[str, Any]:
     """Merge mappings left to right; a non-mapping layer (None included) contributes nothing."""
     result: dict[str, Any] = {}
     for layer in layers:
-        if isinstance(layer, Mapping):
+        if layer and is_mapping(layer):
             _merge_into(result, layer)
     return result
 
 
 def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
     for key, value in source.items():
-        current = target.get(key)
-        if isinstance(value, Mapping) and isinstance(current, Mapping):
-            merged = dict(current)
-            _merge_into(merged, value)
-            target[key] = merged
-        elif isinstance(value, Mapping):
-            target[key] = deep_merge(value)  # copy, so later merges never mutate a cached file
-        elif isinstance(value, list):
+        if is_mapping(value):
+            current = target.get(key)
+            if current is not None and is_mapping(current):
+                merged = dict(current)
+                _merge_into(merged, value)
+                target[key] = merged
+            else:
+                target[key] = deep_merge(value)  # copy, so later merges never mutate a cached file
+        elif type(value) is list:
             target[key] = list(value)
         else:
             target[key] = value

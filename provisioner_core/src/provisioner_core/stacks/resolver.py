@@ -7,6 +7,7 @@ Data flows one way: stack files -> (imports, deep merge) -> stack documents -> (
 from __future__ import annotations
 
 import difflib
+import os
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -19,9 +20,14 @@ from provisioner_core.stacks.component import MERGED_SECTIONS, ResolvedComponent
 from provisioner_core.stacks.config import ProjectConfig, stack_name_from_vars
 from provisioner_core.stacks.globs import has_magic, matches
 from provisioner_core.stacks.loader import YamlCache
-from provisioner_core.stacks.merge import deep_merge
+from provisioner_core.stacks.merge import deep_merge, is_mapping
 
 YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _normal(path: Path) -> Path:
+    """An absolute, normalised path (no symlink resolution: a stat per file is the costly part)."""
+    return Path(os.path.normpath(os.path.abspath(path)))
 
 
 @frozen
@@ -52,13 +58,14 @@ class StackRepository:
         self._documents: dict[Path, Mapping[str, Any]] = {}
         self._stacks: dict[str, Stack] | None = None
         self._components: dict[tuple[str, str], ResolvedComponent] = {}
+        self._import_paths: dict[tuple[Path, str], list[Path]] = {}
         self._lock = threading.RLock()
 
     # --- files --------------------------------------------------------------------------
 
     def _relative(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.config.stacks_base_path).as_posix()
+            return path.relative_to(self.config.stacks_base_path).as_posix()
         except ValueError:
             return str(path)
 
@@ -84,7 +91,7 @@ class StackRepository:
 
     def document(self, path: Path, chain: tuple[Path, ...] = ()) -> Mapping[str, Any]:
         """The file merged over its imports (imports in order, then the file itself)."""
-        path = path.resolve()
+        path = _normal(path)
         if path in chain:
             cycle = " -> ".join(self._relative(p) for p in (*chain[chain.index(path) :], path))
             raise ConfigError(f"import cycle: {cycle}", hint="Remove one of these imports; a file cannot import itself, directly or indirectly.")
@@ -121,13 +128,20 @@ class StackRepository:
     def _resolve_import(self, importer: Path, entry: str) -> list[Path]:
         # ./ and ../ are relative to the importing file; anything else to stacks.base_path (Atmos).
         base = importer.parent if entry.startswith(("./", "../")) else self.config.stacks_base_path
+        key = (base, entry)
+        if key not in self._import_paths:
+            # Many stacks import the same catalog files: look each one up once per run.
+            self._import_paths[key] = [_normal(p) for p in self._find_import(importer, base, entry)]
+        return [p for p in self._import_paths[key] if p != importer]
+
+    def _find_import(self, importer: Path, base: Path, entry: str) -> list[Path]:
         if has_magic(entry):
             hits = sorted(p for p in base.glob(entry) if p.suffix in YAML_SUFFIXES and p.is_file())
             if not hits:
                 hits = sorted(p for s in YAML_SUFFIXES for p in base.glob(entry + s) if p.is_file())
             if not hits:
                 raise self._missing_import(importer, entry)
-            return [p for p in hits if p.resolve() != importer.resolve()]
+            return hits
         for candidate in (base / entry, *(base / (entry + s) for s in YAML_SUFFIXES)):
             if candidate.is_file() and candidate.suffix in YAML_SUFFIXES:
                 return [candidate]
@@ -241,7 +255,7 @@ class StackRepository:
         for section in MERGED_SECTIONS:
             layers = [doc.get(section), terraform.get(section), *(c.get(section) for c in chain)]
             for layer in layers:
-                if layer is not None and not isinstance(layer, Mapping):
+                if layer is not None and not is_mapping(layer):
                     raise ConfigError(
                         f"{stack.relative}: section '{section}' of component '{name}' must be a mapping, got {type(layer).__name__}",
                         hint=f"Write {section}: as key: value pairs.",

@@ -23,11 +23,20 @@ from provisioner_core.stacks.component import ResolvedComponent
 BACKEND_FILE = "backend.tf.json"
 
 
+# Secret keys of a backend section, and the variable each backend reads them from instead.
+BACKEND_SECRET_ENV: Mapping[str, Mapping[str, str]] = {
+    "s3": {"access_key": "AWS_ACCESS_KEY_ID", "secret_key": "AWS_SECRET_ACCESS_KEY", "token": "AWS_SESSION_TOKEN"},
+    "gcs": {"encryption_key": "GOOGLE_ENCRYPTION_KEY", "access_token": "GOOGLE_OAUTH_ACCESS_TOKEN", "credentials": "GOOGLE_BACKEND_CREDENTIALS"},
+    "azurerm": {"access_key": "ARM_ACCESS_KEY", "sas_token": "ARM_SAS_TOKEN", "client_secret": "ARM_CLIENT_SECRET"},
+}
+
+
 @frozen
 class GeneratedFiles:
     backend_file: Path | None
     varfile: Path
     secret_vars: Mapping[str, str]  # name -> value, handed over as TF_VAR_<name>
+    secret_env: Mapping[str, str]  # backend secrets, handed over in the backend's own variables
 
 
 def component_folder(base_path: Path, component: ResolvedComponent) -> Path:
@@ -49,8 +58,14 @@ def varfile_name(component: ResolvedComponent) -> str:
 def backend_config(component: ResolvedComponent) -> dict[str, Any] | None:
     if not component.backend_type:
         return None
-    settings = {k: v for k, v in component.backend.items() if not is_secret_entry(k, v)}
+    settings = {k: v for k, v in component.backend.items() if not is_secret_entry(k, v) and k not in BACKEND_SECRET_ENV.get(component.backend_type, {})}
     return {"terraform": {"backend": {component.backend_type: settings}}}
+
+
+def backend_secret_env(component: ResolvedComponent) -> dict[str, str]:
+    """Secrets written in the backend section, as the environment variables terraform reads them from."""
+    names = BACKEND_SECRET_ENV.get(component.backend_type or "", {})
+    return {names[k]: str(v) for k, v in component.backend.items() if k in names and v not in (None, "")}
 
 
 def write_files(folder: Path, component: ResolvedComponent) -> GeneratedFiles:
@@ -69,7 +84,7 @@ def write_files(folder: Path, component: ResolvedComponent) -> GeneratedFiles:
             public_vars[str(name)] = value
     varfile = folder / varfile_name(component)
     write_json_atomic(varfile, public_vars)
-    return GeneratedFiles(backend_path, varfile, secret_vars)
+    return GeneratedFiles(backend_path, varfile, secret_vars, backend_secret_env(component))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

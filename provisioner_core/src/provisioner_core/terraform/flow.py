@@ -135,7 +135,7 @@ def run_terraform(
     generated = files.write_files(folder, component)
     run.generated = [str(p) for p in (generated.backend_file, generated.varfile) if p is not None]
     flow.cwd = folder
-    flow.env = process.terraform_env(auth, component.env, generated.secret_vars)
+    flow.env = {**process.terraform_env(auth, component.env, generated.secret_vars), **generated.secret_env}
     try:
         flow.event(ev.AFTER_COMPONENT_LOAD)
 

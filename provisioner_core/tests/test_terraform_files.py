@@ -1,0 +1,38 @@
+"""The files generated for terraform never hold a secret or a provision key."""
+
+from __future__ import annotations
+
+import json
+
+from provisioner_core import ResolvedComponent
+from provisioner_core.redaction import redact_mapping
+from provisioner_core.terraform.files import backend_config, backend_secret_env, write_files
+
+
+def component(backend_type, backend, vars_=None):
+    return ResolvedComponent(stack="dev", name="app", terraform_component="app", backend_type=backend_type, backend=backend,
+                             vars=vars_ or {}, provision={"backend": {"enabled": True}})
+
+
+def test_gcs_customer_key_goes_to_its_variable_not_the_file(tmp_path):
+    app = component("gcs", {"bucket": "b", "prefix": "p", "encryption_key": "c2VjcmV0LWtleS0zMi1ieXRlcw==", "kms_encryption_key": "projects/x/keys/k"})
+    assert backend_config(app) == {"terraform": {"backend": {"gcs": {"bucket": "b", "prefix": "p", "kms_encryption_key": "projects/x/keys/k"}}}}
+    assert backend_secret_env(app) == {"GOOGLE_ENCRYPTION_KEY": "c2VjcmV0LWtleS0zMi1ieXRlcw=="}
+    assert redact_mapping(app.sections())["backend"]["encryption_key"] == "***"
+
+
+def test_secret_backend_keys_and_vars_stay_out_of_files(tmp_path):
+    app = component(
+        "s3",
+        {"bucket": "b", "key": "k", "secret_key": "S3CRET-value", "access_key": "AKIA", "skip_credentials_validation": True},
+        {"name": "x", "db_password": "pw-123456", "api_token": "tok-123456"},
+    )
+    generated = write_files(tmp_path, app)
+    written = (tmp_path / "backend.tf.json").read_text() + generated.varfile.read_text()
+    for secret in ("S3CRET-value", "pw-123456", "tok-123456"):
+        assert secret not in written
+    assert json.loads((tmp_path / "backend.tf.json").read_text())["terraform"]["backend"]["s3"]["skip_credentials_validation"] is True
+    assert generated.secret_vars == {"db_password": "pw-123456", "api_token": "tok-123456"}
+    assert generated.secret_env == {"AWS_SECRET_ACCESS_KEY": "S3CRET-value", "AWS_ACCESS_KEY_ID": "AKIA"}
+    assert "provision" not in written
+    assert not list(tmp_path.glob(".*.tmp*")), "no temporary file left behind"
