@@ -249,6 +249,7 @@ __all__ = [
     "DEV_KEY",
     "INSTALL_HINT",
     "AzuriteServer",
+    "ConnectProxy",
     "CountingProxy",
     "TlsFiles",
     "account_key",
@@ -258,3 +259,60 @@ __all__ = [
     "make_tls_files",
     "start_azurite",
 ]
+
+
+class ConnectProxy:
+    """An HTTPS ``CONNECT`` proxy that tunnels every connection to one local server.
+
+    Terraform's azurerm backend always dials ``https://<account>.blob.core.windows.net``; with
+    ``HTTPS_PROXY`` pointing here, those connections reach Azurite's TLS port instead (its
+    certificate must name ``*.blob.core.windows.net`` and be trusted through ``SSL_CERT_FILE``).
+    ``hosts`` records what was asked for.
+    """
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        import select
+        import socket
+        import socketserver
+
+        self.hosts: list[str] = []
+        proxy = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                request = self.rfile.readline().decode("latin-1").split()
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # the rest of the CONNECT request's headers
+                if len(request) < 2 or request[0].upper() != "CONNECT":
+                    self.wfile.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                    return
+                proxy.hosts.append(request[1])
+                upstream = socket.create_connection((target_host, target_port), timeout=30)
+                self.wfile.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                self.wfile.flush()
+                sockets = [self.connection, upstream]
+                try:
+                    while True:
+                        readable, _, _ = select.select(sockets, [], [], 30)
+                        if not readable:
+                            return
+                        for sock in readable:
+                            data = sock.recv(65536)
+                            if not data:
+                                return
+                            (upstream if sock is self.connection else self.connection).sendall(data)
+                finally:
+                    upstream.close()
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="connect-proxy", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
