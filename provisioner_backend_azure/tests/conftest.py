@@ -29,7 +29,7 @@ from provisioner_core.runner import run_event
 from support.azure_helpers import connection_auth, make_component
 from support.azurite import INSTALL_HINT, AzuriteServer, CountingProxy, account_key, find_azurite, make_tls_files, start_azurite
 
-POOL = tuple(f"provacct{i:02d}" for i in range(1, 41))
+POOL = tuple(f"provacct{i:03d}" for i in range(1, 151))  # one per test that takes `account`; raise it when tests are added
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +50,10 @@ def _pool() -> Iterator[str]:
 @pytest.fixture
 def account(_pool: Iterator[str]) -> str:
     """An account no other test touches (its blob service properties start at Azurite's defaults)."""
-    return next(_pool)
+    account = next(_pool, None)
+    if account is None:
+        pytest.fail(f"the Azurite account pool ({len(POOL)}) is used up; raise POOL in conftest.py", pytrace=False)
+    return account
 
 
 @pytest.fixture
