@@ -305,3 +305,78 @@ def test_unknown_access_key_is_a_permission_error(moto_iam, bucket):
 
     assert caught.value.exit_code == EXIT_PERMISSION
     _no_secret(caught.value, "wrong-secret-value")
+
+
+# --- faults a local server cannot produce, injected by the recording proxy in front of moto ---
+
+
+def test_a_transient_503_is_retried_and_the_run_succeeds(proxy, backend_for, bucket):
+    proxy.fail("PUT versioning", 503, "SlowDown", times=2)
+
+    result = run(backend_for(bucket), {"retries": 3})
+
+    assert result.status.value == "created"
+    assert [c.operation for c in proxy.calls].count("PUT versioning") == 3  # two refused, the third stored
+
+
+def test_throttling_after_the_last_attempt_is_a_network_error(proxy, backend_for, bucket):
+    proxy.fail("PUT versioning", 503, "SlowDown", times=10)
+
+    with pytest.raises(NetworkError) as caught:
+        run(backend_for(bucket), {"retries": 2})
+
+    assert caught.value.exit_code == EXIT_NETWORK
+    assert "SlowDown" in caught.value.message and "provision.backend.retries" in caught.value.hints[0]
+    assert [c.operation for c in proxy.calls].count("PUT versioning") == 2
+
+
+def test_operation_aborted_on_create_is_a_concurrent_create(proxy, admin, backend_for, bucket):
+    # AWS answers OperationAborted while another request is creating the same bucket.
+    proxy.fail("PUT (bucket)", 409, "OperationAborted")
+    admin().create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    proxy.fail("HEAD (bucket)", 404, "NotFound")  # our HeadBucket ran before the other create finished
+
+    result = run(backend_for(bucket))
+
+    assert result.status.value == "updated"
+    assert "concurrent" in result.actions[0].detail
+
+
+def test_a_store_without_a_feature_exits_2_naming_the_skip(proxy, backend_for, bucket):
+    proxy.fail("PUT publicAccessBlock", 501, "NotImplemented")
+
+    with pytest.raises(ConfigError) as caught:
+        run(backend_for(bucket), {"retries": 1})
+
+    assert caught.value.exit_code == EXIT_CONFIG
+    assert "add public_access_block to provision.backend.skip" in caught.value.hints[0]
+
+
+def test_tags_refused_in_create_are_put_after_it(proxy, admin, backend_for, bucket):
+    proxy.fail("PUT (bucket)", 400, "MalformedXML")
+
+    result = run(backend_for(bucket), {"retries": 1})
+
+    assert [c.operation for c in proxy.calls].count("PUT (bucket)") == 2
+    assert any("refused tags in CreateBucket" in w for w in result.warnings)
+    assert admin().get_bucket_tagging(Bucket=bucket)["TagSet"]
+
+
+def test_dynamodb_throttling_is_a_network_error(proxy, backend_for, bucket, table):
+    proxy.fail("DescribeTable", 400, "ThrottlingException", times=10)
+
+    with pytest.raises(NetworkError) as caught:
+        run(backend_for(bucket, dynamodb_table=table), {"retries": 2})
+
+    assert caught.value.context["step"] == "describe-table"
+
+
+def test_an_unforeseen_aws_error_is_exit_1_with_the_step_and_code(proxy, backend_for, bucket):
+    proxy.fail("GET (bucket)", 400, "SomethingNew")
+    proxy.fail("HEAD (bucket)", 400, "SomethingNew")
+
+    with pytest.raises(ProvisionerError) as caught:
+        run(backend_for(bucket), {"retries": 1})
+
+    assert type(caught.value) is ProvisionerError and caught.value.exit_code == 1
+    assert caught.value.message.startswith("head-bucket: AWS error")

@@ -1,9 +1,12 @@
 """A recording reverse proxy in front of a local server: counts the calls at the wire.
 
 Tests point a provisioner's endpoints at ``proxy.url``; every request is forwarded to the
-real server (moto) unchanged and recorded as an ``Call`` (method, path, query, operation).
+real server (moto) unchanged and recorded as a ``Call`` (method, path, query, operation).
 "No write call" is then asserted on what actually reached the server, not on what the code
-under test says it did. ``delay_s`` makes every answer slow (to provoke read timeouts).
+under test says it did. ``delay_s`` makes every answer slow (to provoke read timeouts);
+``fail(operation, status, code, times)`` answers the next calls of one operation with an AWS
+error instead of forwarding them (faults a local server cannot produce: throttling, 503,
+OperationAborted).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from attrs import frozen
+from attrs import define, frozen
 
 # S3 reads are GET/HEAD; every other method changes something.
 _S3_READ_METHODS = frozenset({"GET", "HEAD"})
@@ -56,6 +59,14 @@ class Call:
         return f"{self.service} {self.operation} {self.path}"
 
 
+@define
+class _Fault:
+    operation: str
+    status: int
+    code: str
+    remaining: int
+
+
 class RecordingProxy:
     """Forward every request to ``upstream`` and record it."""
 
@@ -65,6 +76,7 @@ class RecordingProxy:
         self.upstream_port = parts.port or 80
         self.calls: list[Call] = []
         self.delay_s = 0.0
+        self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -92,7 +104,12 @@ class RecordingProxy:
                 split = urlsplit(self.path)
                 credential = (self.headers.get("Authorization") or "").partition("Credential=")[2]
                 query = tuple(parse_qsl(split.query, keep_blank_values=True))
-                proxy.record(Call(self.command, split.path, query, target, credential.split("/", 1)[0]))
+                call = Call(self.command, split.path, query, target, credential.split("/", 1)[0])
+                proxy.record(call)
+                fault = proxy.take_fault(call)
+                if fault is not None:
+                    self._answer_error(call, *fault)
+                    return
                 if proxy.delay_s:
                     threading.Event().wait(proxy.delay_s)
                 upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=60)
@@ -114,6 +131,20 @@ class RecordingProxy:
                 finally:
                     upstream.close()
 
+            def _answer_error(self, call: Call, status: int, code: str) -> None:
+                if call.service == "s3":
+                    body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>injected by the test</Message></Error>'.encode()
+                    kind = "application/xml"
+                else:
+                    body = f'{{"__type": "com.amazonaws.dynamodb.v20120810#{code}", "message": "injected by the test"}}'.encode()
+                    kind = "application/x-amz-json-1.0"
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward  # noqa: N815 - stdlib naming
 
         return Handler
@@ -125,7 +156,21 @@ class RecordingProxy:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self._faults.clear()
         self.delay_s = 0.0
+
+    def fail(self, operation: str, status: int, code: str, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``operation`` (``Call.operation``) with an AWS error."""
+        with self._lock:
+            self._faults.append(_Fault(operation, status, code, times))
+
+    def take_fault(self, call: Call) -> tuple[int, str] | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.operation == call.operation and fault.remaining > 0:
+                    fault.remaining -= 1
+                    return fault.status, fault.code
+        return None
 
     def writes(self, calls: Iterable[Call] | None = None) -> list[Call]:
         return [c for c in (self.calls if calls is None else calls) if c.is_write]

@@ -67,7 +67,7 @@ class AwsClients:
             extra["request_checksum_calculation"] = "when_required"
             extra["response_checksum_validation"] = "when_required"
         return Config(
-            retries={"mode": "standard", "max_attempts": self.options.retries},
+            retries={"mode": "standard", "total_max_attempts": self.options.retries},  # attempts, the first included
             connect_timeout=self.options.connect_timeout_s,
             read_timeout=self.options.read_timeout_s,
             user_agent_extra=f"provisioner-backend-s3/{__version__}",
