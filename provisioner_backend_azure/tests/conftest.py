@@ -23,20 +23,26 @@ from typing import Any
 import pytest
 
 import provisioner_backend_azure.plugin as azure_plugin
+import support.azurite as azurite_support
 from provisioner_core import BEFORE_TERRAFORM_INIT, AuthContext, ClientCache, ProvisionResult, ResolvedComponent
 from provisioner_core.plugins.manager import PluginRegistry
 from provisioner_core.runner import run_event
 from support.azure_helpers import connection_auth, make_component
-from support.azurite import INSTALL_HINT, AzuriteServer, CountingProxy, account_key, find_azurite, make_tls_files, start_azurite
+from support.azurite import INSTALL_HINT, AzuriteServer, CountingProxy, account_key, make_tls_files, start_azurite
 
 POOL = tuple(f"provacct{i:03d}" for i in range(1, 151))  # one per test that takes `account`; raise it when tests are added
+
+
+def require_azurite() -> None:
+    """Fail (never skip) without Azurite: these tests are only worth something against the real server."""
+    if azurite_support.find_azurite() is None:
+        pytest.fail(f"Azurite is required for the Azure backend tests and was not found; {INSTALL_HINT}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[AzuriteServer]:
     """Azurite on a free loopback port, serving devstoreaccount1 and the account pool."""
-    if find_azurite() is None:
-        pytest.fail(f"Azurite is required for the Azure backend tests and was not found; {INSTALL_HINT}", pytrace=False)
+    require_azurite()
     server = start_azurite({name: account_key(name) for name in POOL})
     yield server
     server.stop()
@@ -120,8 +126,7 @@ def via_proxy(azurite: AzuriteServer, proxy: CountingProxy) -> Callable[..., tup
 @pytest.fixture(scope="session")
 def azurite_tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzuriteServer]:
     """A second Azurite over HTTPS (a throwaway CA) that accepts Azure AD bearer tokens (--oauth basic)."""
-    if find_azurite() is None:
-        pytest.fail(f"Azurite is required for the Azure backend tests and was not found; {INSTALL_HINT}", pytrace=False)
+    require_azurite()
     tls = make_tls_files(tmp_path_factory.mktemp("azurite-tls"))
     server = start_azurite({name: account_key(name) for name in POOL}, tls=tls, oauth=True)
     yield server

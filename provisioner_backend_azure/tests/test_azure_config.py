@@ -323,3 +323,13 @@ def test_the_docs_list_every_option_the_parser_reads(monkeypatch):
     parse_options({})
     docs = (Path(__file__).resolve().parents[2] / "docs" / "backends" / "azure.md").read_text()
     assert seen and [key for key in sorted(seen) if f"| `{key}` |" not in docs] == []
+
+
+def test_a_missing_azurite_fails_the_tests_with_the_install_step(monkeypatch, request):
+    import support.azurite as azurite_support
+
+    require_azurite = request.config.pluginmanager.get_plugin(f"{Path(__file__).parent}/conftest.py").require_azurite
+    monkeypatch.setattr(azurite_support, "find_azurite", lambda: None)
+    with pytest.raises(pytest.fail.Exception) as failed:
+        require_azurite()
+    assert "scripts/bootstrap test" in str(failed.value)

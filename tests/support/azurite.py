@@ -30,7 +30,7 @@ from support.servers import REPO_ROOT, ServerProcess, free_port
 AZURITE_VERSION = "3.35.0"
 DEV_ACCOUNT = "devstoreaccount1"
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-INSTALL_HINT = f"run the repo's install step: npm install --prefix .tools azurite@{AZURITE_VERSION} (what .ci/run does)"
+INSTALL_HINT = f"run the repo's install step, scripts/bootstrap test (it runs `npm install azurite@{AZURITE_VERSION}` in .tools/, as .ci/run does)"
 
 
 def find_azurite() -> str | None:

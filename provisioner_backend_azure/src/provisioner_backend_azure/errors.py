@@ -51,9 +51,9 @@ def error_code(exc: BaseException) -> str | None:
     code = getattr(exc, "error_code", None)
     if code:
         return str(getattr(code, "value", code))
-    error = getattr(exc, "error", None)
-    if getattr(error, "code", None):
-        return str(error.code)
+    arm_code = getattr(getattr(exc, "error", None), "code", None)
+    if arm_code:
+        return str(arm_code)
     response = getattr(exc, "response", None)
     try:
         body = json.loads(response.text()) if response is not None else None

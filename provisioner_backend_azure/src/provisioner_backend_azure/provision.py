@@ -156,13 +156,13 @@ class Management:
             "read", f"storage account {self.t.account}", lambda: self.arm.storage.storage_accounts.get_properties(self.rg, self.t.account), ("ResourceNotFound", "StorageAccountNotFound", "ResourceGroupNotFound")
         )
         new = account is None
-        if new:
+        if account is None:
             account = self.create_account(location)
+            if account is None:  # planned only (dry run): nothing to read yet
+                self.blob_service(None, new=True)
+                return DataAccess(f"https://{self.t.account}.blob.{self.t.environment.storage_suffix}", "token" if self.t.use_azuread_auth else "listed-key", planned=True)
         else:
             self.strengthen_account(account)
-        if account is None:  # planned only
-            self.blob_service(None, new=True)
-            return DataAccess(f"https://{self.t.account}.blob.{self.t.environment.storage_suffix}", "token" if self.t.use_azuread_auth else "listed-key", planned=True)
         self.blob_service(self.get_blob_service(), new=new)
         return self.data_access(account)
 
