@@ -1,0 +1,68 @@
+"""Benchmark 3: resolving 1,000 stack files with imports vs only parsing the same files.
+
+Each stack imports three of 30 catalog files and defines four components, two of which inherit.
+Baseline: ruamel.yaml's safe loader over every file once (what any resolver must at least do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from common import machine, timed, write_yaml
+
+
+def tree(root: Path, stacks: int, catalogs: int) -> list[Path]:
+    write_yaml(root / "atmos.yaml", "stacks:\n  base_path: stacks\n  excluded_paths: ['catalog/**']\n  name_pattern: '{tenant}-{stage}'\n")
+    for c in range(catalogs):
+        write_yaml(
+            root / "stacks" / "catalog" / f"cat{c:02d}.yaml",
+            f"vars: {{tenant: acme, region_{c}: r{c}}}\ncomponents:\n  terraform:\n    base{c}:\n      metadata: {{type: abstract}}\n      vars: {{size: {c}, tags: {{team: t{c}}}}}\n      settings: {{depends_on: [a, b]}}\n",
+        )
+    for s in range(stacks):
+        imports = ", ".join(f"catalog/cat{(s + k) % catalogs:02d}" for k in range(3))
+        comps = "\n".join(
+            f"    app{k}:\n      metadata: {{inherits: [base{(s + k % 2) % catalogs}]}}\n      vars: {{name: app{k}-{s}, tags: {{owner: o{s}}}}}\n      backend: {{s3: {{key: 's{s}/app{k}.tfstate'}}}}"
+            for k in range(4)
+        )
+        write_yaml(root / "stacks" / f"stack{s:04d}.yaml", f"import: [{imports}]\nvars: {{stage: s{s:04d}}}\nbackend_type: s3\nbackend: {{s3: {{bucket: b{s % 10}}}}}\ncomponents:\n  terraform:\n{comps}\n")
+    return sorted((root / "stacks").rglob("*.yaml"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stacks", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    from ruamel.yaml import YAML
+
+    from provisioner_core.stacks.config import load_project_config
+    from provisioner_core.stacks.resolver import StackRepository
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        files = tree(root, args.stacks, 30)
+
+        def parse_only() -> None:
+            yaml = YAML(typ="safe")
+            for path in files:
+                yaml.load(path.read_text())
+
+        counts = {}
+
+        def resolve() -> None:
+            repo = StackRepository(load_project_config(None, root))
+            counts["components"] = sum(1 for _ in repo.components())
+
+        parse_s = timed(parse_only, args.repeat)
+        resolve_s = timed(resolve, args.repeat)
+    print(f"machine: {machine()}")
+    print(f"{len(files)} files ({args.stacks} stacks), {counts['components']} components resolved")
+    print(f"parse only (ruamel safe loader): {parse_s:.3f} s")
+    print(f"resolve (imports, merge, inherits, names): {resolve_s:.3f} s")
+    print(f"ratio: {resolve_s / parse_s:.2f}x the raw parse (target <= 2x)")
+
+
+if __name__ == "__main__":
+    main()
