@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from common import PROVISION, machine, run, s3_tree, timed
+
 from support.s3_recorder import RecordingProxy
 from support.servers import reset_moto, start_moto
 

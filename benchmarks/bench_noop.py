@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from common import ENV, KEY_ID, PROVISION, SECRET, machine, run, s3_tree, timed
+
 from support.servers import start_moto
 
 READS = [

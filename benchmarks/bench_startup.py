@@ -14,7 +14,7 @@ PROBE = (
     "from provisioner_core.cli.main import main\n"
     "try:\n    main(['plugins'])\nexcept SystemExit:\n    pass\n"
     "mods = list(sys.modules)\n"
-    "print(json.dumps({'count': len(mods), 'cloud': sorted(m for m in mods if m.split('.')[0] in %r)}), file=sys.stderr)\n" % (CLOUD,)
+    f"print(json.dumps({{'count': len(mods), 'cloud': sorted(m for m in mods if m.split('.')[0] in {CLOUD!r})}}), file=sys.stderr)\n"
 )
 
 
