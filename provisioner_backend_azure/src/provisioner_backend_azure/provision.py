@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 from provisioner_backend_azure import client as sdk
 from provisioner_backend_azure.config import (
@@ -69,7 +69,7 @@ class DataAccess:
 
     endpoint: str
     auth: str  # a credential method, "token" or "listed-key"
-    account_key: str | None = None  # from ARM listKeys; never logged or returned
+    account_key: str | None = field(default=None, repr=False)  # from ARM listKeys; never logged or returned
     planned: bool = False  # the account does not exist yet (dry run): plan, do not read
 
 
@@ -326,17 +326,17 @@ class Management:
         if not props.get("isVersioningEnabled") and self.check_new(new, "versioning", True, props.get("isVersioningEnabled", False)):
             props["isVersioningEnabled"] = True
             changes.append("versioning on")
-        for setting, field, days in (
+        for setting, policy_name, days in (
             ("blob_soft_delete", "deleteRetentionPolicy", self.opts.blob_retention_days),
             ("container_soft_delete", "containerDeleteRetentionPolicy", self.opts.container_retention_days),
         ):
-            policy = dict(props.get(field) or {})
+            policy = dict(props.get(policy_name) or {})
             actual = policy.get("days") if policy.get("enabled") else None
             if actual is None or actual < days:
                 if self.check_new(new, setting, f"{days} days", f"{actual} days" if actual else "disabled"):
                     policy.update(enabled=True, days=days)
-                    props[field] = policy
-                    changes.append(f"{field} {days} days")
+                    props[policy_name] = policy
+                    changes.append(f"{policy_name} {days} days")
         if changes:
             body = {"properties": props}  # read-modify-write: CORS, change feed and the rest are sent back unchanged
             self.rec.write(
@@ -346,8 +346,8 @@ class Management:
                 ", ".join(changes),
             )
         self.rec.details["versioning"] = bool(props.get("isVersioningEnabled"))
-        for key, field in (("blob_retention_days", "deleteRetentionPolicy"), ("container_retention_days", "containerDeleteRetentionPolicy")):
-            policy = props.get(field) or {}
+        for key, policy_name in (("blob_retention_days", "deleteRetentionPolicy"), ("container_retention_days", "containerDeleteRetentionPolicy")):
+            policy = props.get(policy_name) or {}
             self.rec.details[key] = policy.get("days") if policy.get("enabled") else None
 
     def check_new(self, new: bool, setting: str, expected: Any, actual: Any) -> bool:
