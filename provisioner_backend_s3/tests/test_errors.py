@@ -380,3 +380,15 @@ def test_an_unforeseen_aws_error_is_exit_1_with_the_step_and_code(proxy, backend
 
     assert type(caught.value) is ProvisionerError and caught.value.exit_code == 1
     assert caught.value.message.startswith("head-bucket: AWS error")
+
+
+def test_acls_that_cannot_be_disabled_are_a_conflict_naming_the_skip(proxy, admin, backend_for, bucket):
+    # AWS refuses BucketOwnerEnforced while the bucket ACL grants access to others.
+    admin().create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    proxy.fail("PUT ownershipControls", 400, "InvalidBucketAclWithObjectOwnership")
+
+    with pytest.raises(ResourceConflict) as caught:
+        run(backend_for(bucket), {"retries": 1})
+
+    assert caught.value.exit_code == EXIT_CONFLICT
+    assert "ownership_controls to provision.backend.skip" in caught.value.hints[0]

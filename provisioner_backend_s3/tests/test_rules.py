@@ -147,3 +147,48 @@ def test_merged_tags_never_drop_a_key_and_user_values_win(existing, user):
 )
 def test_kms_keys_compare_by_id_arn_or_alias(actual, desired, same):
     assert same_kms_key(actual, desired) is same
+
+
+# --- a case no local server can show: aws: system tags (moto refuses to store them) -----------
+
+
+class _FakeS3:
+    """Answers the reads of an otherwise compliant bucket whose tags include CloudFormation's."""
+
+    def __init__(self, tags: dict[str, str]) -> None:
+        self.tags = tags
+        self.writes: list[str] = []
+
+    def get_bucket_tagging(self, Bucket: str) -> dict:  # noqa: N803 - boto3's parameter name
+        return {"TagSet": [{"Key": k, "Value": v} for k, v in self.tags.items()]}
+
+    def put_bucket_tagging(self, **kwargs: object) -> None:
+        self.writes.append("put-bucket-tagging")
+
+
+class _FakeClients:
+    def __init__(self, s3: _FakeS3) -> None:
+        self._s3 = s3
+
+    def s3(self) -> _FakeS3:
+        return self._s3
+
+    def describe_endpoint(self, service: str) -> str:
+        return "fake"
+
+
+def test_a_bucket_with_aws_system_tags_is_reported_not_retagged():
+    from provisioner_backend_s3.bucket import BucketProvisioner
+    from provisioner_core import ChangeRecorder, Resolution
+
+    backend, _ = parse_backend({"bucket": "acme-cfn-bucket", "region": "eu-west-1", "use_lockfile": True})
+    options, _ = parse_options({"tags": {"Team": "platform"}}, backend)
+    fake = _FakeS3({"aws:cloudformation:stack-name": "state", "Owner": "team-a"})
+    rec = ChangeRecorder("s3://acme-cfn-bucket")
+
+    BucketProvisioner(_FakeClients(fake), backend, options, rec).tags(fresh=False)  # type: ignore[arg-type]
+
+    assert fake.writes == []
+    assert {d.setting for d in rec.drift} == {"tags.ManagedBy", "tags.Purpose", "tags.Team"}
+    assert all(d.resolution is Resolution.KEPT and "aws: system tags" in d.reason for d in rec.drift)
+    assert rec.details["tags"] == "aws:cloudformation:stack-name=state, Owner=team-a"

@@ -17,7 +17,6 @@ from provisioner_core import Action, ChangeRecorder, ConfigError, ProvisionerErr
 US_EAST_1 = "us-east-1"
 PAB_FLAGS: tuple[str, ...] = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 OWNERSHIP = "BucketOwnerEnforced"
-LOCK_KEY = "LockID"
 BUCKET_MISSING = frozenset({"404", "NoSuchBucket", "NotFound"})
 CONCURRENT_CREATE = frozenset({"BucketAlreadyOwnedByYou", "OperationAborted"})
 TAGS_IN_CREATE_REFUSED = frozenset({"MalformedXML", "InvalidArgument", "NotImplemented", "InvalidRequest", "UnexpectedContent"})
@@ -302,32 +301,23 @@ class BucketProvisioner(Steps):
         answer = self.read("get-bucket-tagging", self.s3.get_bucket_tagging, NOT_CONFIGURED["get-bucket-tagging"], **self.b)
         existing = {t["Key"]: t["Value"] for t in (answer or {}).get("TagSet", [])}
         merged, changes = merge_tags(existing, defaults, user)
+        # PutBucketTagging replaces the whole set and cannot write aws: system tags (CloudFormation buckets).
+        system_tags = any(k.lower().startswith("aws:") for k in existing)
+        change = merged != existing and not system_tags
         if fresh and self.tags_sent_in_create and changes:
             self.rec.warn("the endpoint dropped the tags sent with CreateBucket; they were set with PutBucketTagging")
         for key, actual, expected, applied in changes:
             if fresh:
                 continue
-            if applied:
+            if applied and not system_tags:
                 self.rec.drifted(f"tags.{key}", expected, actual, stronger=True)
-            else:
-                self.rec.drifted(
-                    f"tags.{key}",
-                    expected,
-                    actual,
-                    stronger=False,
-                    reason="the existing value is kept; set it in provision.backend.tags to override",
-                )
-        change = merged != existing
-        if change and any(k.lower().startswith("aws:") for k in existing):
-            # PutBucketTagging replaces the whole set and cannot write aws: system tags (CloudFormation buckets).
-            self.rec.drifted(
-                "tags",
-                tags_text(merged),
-                tags_text(existing),
-                stronger=False,
-                reason="the bucket has aws: system tags, which PutBucketTagging cannot keep; tag it where it is managed",
+                continue
+            reason = (
+                "the bucket has aws: system tags, which PutBucketTagging cannot keep; tag it where it is managed"
+                if applied
+                else "the existing value is kept; set it in provision.backend.tags to override"
             )
-            change = False
+            self.rec.drifted(f"tags.{key}", expected, actual, stronger=False, reason=reason)
         if change:
             if len(merged) > MAX_TAGS:
                 raise ConfigError(

@@ -203,6 +203,12 @@ def translate(
             hint="S3 bucket names are global: choose another name, e.g. add your account id or org prefix.",
             context=context,
         )
+    if code == "InvalidBucketAclWithObjectOwnership":
+        return ResourceConflict(
+            f"{step}: the bucket ACL grants access to others, so ACLs cannot be disabled (BucketOwnerEnforced)",
+            hint="Move those grants into the bucket policy and reset the ACL to private, or add ownership_controls to provision.backend.skip.",
+            context=context,
+        )
     if code in THROTTLE_CODES or code in SERVER_CODES:
         return NetworkError(
             f"{step}: {endpoint} kept failing ({code}) after the configured retries",
