@@ -90,7 +90,11 @@ def label_problem(key: str, value: str) -> str | None:
 def check_labels(labels: dict[str, str], where: str = "provision.backend.labels") -> None:
     """Raise a ConfigError for the first label GCS would reject."""
     if len(labels) > MAX_LABELS:
-        raise ConfigError(f"{where} has {len(labels)} labels; GCS allows at most {MAX_LABELS}", context={"key": where})
+        raise ConfigError(
+            f"{where} has {len(labels)} labels; GCS allows at most {MAX_LABELS}",
+            hint=f"Remove labels until at most {MAX_LABELS} remain (managed-by and purpose count too).",
+            context={"key": where},
+        )
     for key, value in labels.items():
         problem = label_problem(key, value)
         if problem:

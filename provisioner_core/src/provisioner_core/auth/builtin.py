@@ -33,7 +33,7 @@ def _check(cloud: str, provider_type: str, settings: Mapping[str, Any]) -> None:
         )
     for key, value in settings.items():
         if key != "type" and value is not None and not isinstance(value, (str, int)):
-            raise ConfigError(f"auth.providers.{cloud}.{key} must be a string, got {type(value).__name__}")
+            raise ConfigError(f"auth.providers.{cloud}.{key} must be a string, got {type(value).__name__}", hint=f"Write `{key}: \"...\"` under auth.providers.{cloud}.")
 
 
 def _s(settings: Mapping[str, Any], key: str) -> str | None:

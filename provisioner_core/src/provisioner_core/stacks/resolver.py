@@ -267,13 +267,21 @@ class StackRepository:
             if layer.get("backend_type") is not None:
                 backend_type = layer["backend_type"]
         if backend_type is not None and not isinstance(backend_type, str):
-            raise ConfigError(f"{stack.relative}: backend_type of '{name}' must be a string such as s3", context={"stack": stack.name, "component": name})
+            raise ConfigError(
+                f"{stack.relative}: backend_type of '{name}' must be a string such as s3",
+                hint="Write `backend_type: s3` (or gcs, azurerm, local).",
+                context={"stack": stack.name, "component": name},
+            )
         metadata = dict(chain[-1].get("metadata") or {})
         inherits = metadata.get("inherits") or []
         backends = sections.pop("backend")
         backend = backends.get(backend_type) if backend_type else None
         if backend is not None and not isinstance(backend, Mapping):
-            raise ConfigError(f"{stack.relative}: backend.{backend_type} of '{name}' must be a mapping", context={"stack": stack.name, "component": name})
+            raise ConfigError(
+                f"{stack.relative}: backend.{backend_type} of '{name}' must be a mapping",
+                hint=f"Write backend: {{{backend_type}: {{bucket: ..., key: ...}}}}.",
+                context={"stack": stack.name, "component": name},
+            )
         return ResolvedComponent(
             stack=stack.name,
             name=name,
