@@ -8,7 +8,11 @@ only read bucket *settings* (never objects), and assert the statement with GetBu
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -434,3 +438,24 @@ def test_no_secret_in_any_result(proxy, bucket, backend_for):
 
     for result in results:
         assert SECRET_KEY not in json.dumps(result.to_dict())
+
+
+def test_concurrent_provisions_from_separate_processes(proxy, admin, bucket, backend_for):
+    # Like parallel CI jobs: separate interpreters, each with its own clients, started together.
+    script = "import json, sys; from support.s3_helpers import run; print(run(json.loads(sys.argv[1])).status.value)"
+    tests_dir = str(Path(__file__).resolve().parents[2] / "tests")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))}
+    section = json.dumps(backend_for(bucket, dynamodb_table=f"{bucket}-locks"))
+    workers = [
+        subprocess.Popen([sys.executable, "-c", script, section], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(4)
+    ]
+    outputs = [worker.communicate(timeout=120) for worker in workers]
+
+    assert [w.returncode for w in workers] == [0, 0, 0, 0], [err for _, err in outputs]
+    assert {out.strip() for out, _ in outputs} <= {"created", "updated", "unchanged"}
+    s3 = admin()
+    _assert_compliant(s3, bucket)
+    assert len(policy_of(s3, bucket)["Statement"]) == 1
+    table = admin("dynamodb").describe_table(TableName=f"{bucket}-locks")["Table"]
+    assert table["TableStatus"] == "ACTIVE" and table["KeySchema"] == [{"AttributeName": "LockID", "KeyType": "HASH"}]
