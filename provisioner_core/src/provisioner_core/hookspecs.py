@@ -36,9 +36,11 @@ import pluggy
 if TYPE_CHECKING:
     from provisioner_core.auth import AuthContext
     from provisioner_core.cache import ClientCache
-    from provisioner_core.results import ProvisionResult
+    from provisioner_core.env.plan import EnvironmentPlan
+    from provisioner_core.results import Outcome, ProvisionResult
     from provisioner_core.spec import EventSpec, ProvisionerSpec
     from provisioner_core.stacks.component import ResolvedComponent
+    from provisioner_core.stacks.config import ProjectConfig
 
 PROJECT_NAME = "provisioner"
 
@@ -164,3 +166,36 @@ def lifecycle_spec(hook: str) -> Any:
 
     lifecycle.__name__ = lifecycle.__qualname__ = hook
     return hookspec(lifecycle)
+
+
+# --- environment lifecycle (provision env) ------------------------------------------------
+# Called once per command (not per component), with keyword arguments; all implementations
+# run, in pluggy's order; an exception stops the command and the error names the plugin.
+
+
+@hookspec
+def before_env_create(plan: EnvironmentPlan, config: ProjectConfig) -> None:
+    """Runs when ``provision env create`` has planned and checked everything, before any file is written.
+
+    ``plan`` is the frozen EnvironmentPlan (``plan.source``, ``plan.target``, ``plan.files``,
+    ``plan.placeholders``, ``plan.checklist``, ``plan.to_dict()``). Raise to stop: nothing is
+    written. Not called for ``--dry-run``.
+    """
+
+
+@hookspec
+def after_env_create(plan: EnvironmentPlan, config: ProjectConfig, written: Sequence[str], outcomes: Sequence[Outcome]) -> None:
+    """Runs after the target's files are written (``written``: paths relative to the project root)
+    and, with ``--provision``, its backends provisioned (``outcomes``; empty otherwise)."""
+
+
+@hookspec
+def before_env_destroy(target: str, config: ProjectConfig, files: Sequence[str], components: Sequence[str]) -> None:
+    """Runs when ``provision env destroy TARGET --force`` is about to destroy: ``files`` it will remove,
+    ``components`` (``stack/component`` or terraform folders) in destroy order. Raise to stop: nothing is destroyed."""
+
+
+@hookspec
+def after_env_destroy(target: str, config: ProjectConfig, removed: Sequence[str], leftovers: Sequence[str]) -> None:
+    """Runs after terraform destroyed every component and the environment's files were removed;
+    ``leftovers`` lists what may be left (state objects, buckets, external credentials to revoke)."""
