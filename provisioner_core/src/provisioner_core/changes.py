@@ -36,14 +36,19 @@ class ChangeRecorder:
         return not (self.dry_run or self.report_only)
 
     def write(self, verb: str, target: str, call: Callable[[], Any] | None, detail: str = "", *, creates: bool = False) -> Any:
-        """Record a write; execute ``call`` unless this run only plans or reports."""
+        """Record a write; execute ``call`` unless this run only plans or reports.
+
+        ``creates``: the call creates the resource; the run counts as ``created`` once it
+        succeeded (a caller that finds it lost a creation race may set ``created = False``).
+        """
         self.actions.append(Action(verb, target, detail))
-        if creates:
-            self.created = True
         if not self.writing or call is None:
+            self.created = self.created or creates
             return None
         self.writes += 1
-        return call()
+        answer = call()
+        self.created = self.created or creates
+        return answer
 
     def drifted(self, setting: str, expected: Any, actual: Any, *, stronger: bool, reason: str = "") -> bool:
         """Record drift on one setting; return True when the caller should write the fix.

@@ -110,6 +110,11 @@ class OptionReader:
         value = self._get(key)
         return None if value is _MISSING else value
 
+    @property
+    def read_keys(self) -> list[str]:
+        """Every key a parser asked for so far (to document or check the options it knows)."""
+        return sorted(self._seen)
+
     def unknown_keys(self, also_known: Iterable[str] = ("enabled",)) -> list[str]:
         """Warnings for keys nobody read, each with the closest known key."""
         known = self._seen | set(also_known)

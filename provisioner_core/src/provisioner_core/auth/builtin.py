@@ -86,4 +86,5 @@ def resolve_credentials(cloud: str, provider_type: str, settings: Mapping[str, A
         client_secret=_s(settings, "client_secret"),
         sas_token=_s(settings, "sas_token"),
         subscription_id=_s(settings, "subscription_id"),
+        blob_endpoint=_s(settings, "blob_endpoint"),
     )

@@ -90,6 +90,7 @@ class AzureCredentials:
     client_secret: str | None = field(default=None, repr=False)
     sas_token: str | None = field(default=None, repr=False)
     subscription_id: str | None = None
+    blob_endpoint: str | None = None  # for account-key/sas against Azurite or a private endpoint
 
     def secrets(self) -> tuple[str, ...]:
         found = [s for s in (self.connection_string, self.account_key, self.client_secret, self.sas_token) if s]
@@ -112,9 +113,12 @@ class AzureCredentials:
         elif self.method == "account-key":
             env["ARM_ACCESS_KEY"] = self.account_key or ""
         elif self.method == "connection-string":
-            key = dict(p.split("=", 1) for p in (self.connection_string or "").split(";") if "=" in p).get("AccountKey")
+            key = self.connection_setting("AccountKey")
+            sas = self.connection_setting("SharedAccessSignature")
             if key:
                 env["ARM_ACCESS_KEY"] = key
+            elif sas:
+                env["ARM_SAS_TOKEN"] = sas
         elif self.method == "sas":
             env["ARM_SAS_TOKEN"] = self.sas_token or ""
         elif self.method == "azure-cli":
@@ -122,9 +126,15 @@ class AzureCredentials:
         return env
 
     def connection_setting(self, name: str) -> str | None:
-        """One ``Name=value`` setting of the connection string, e.g. ``BlobEndpoint``."""
+        """One ``Name=value`` setting of the connection string, e.g. ``BlobEndpoint``.
+
+        ``BlobEndpoint`` falls back to ``blob_endpoint`` so account-key and sas credentials can
+        reach Azurite or a private endpoint too.
+        """
         for part in (self.connection_string or "").split(";"):
             key, _, value = part.partition("=")
             if key.strip().lower() == name.lower():
                 return value.strip()
+        if name.lower() == "blobendpoint":
+            return self.blob_endpoint
         return None
