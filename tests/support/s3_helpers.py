@@ -15,9 +15,8 @@ SECRET_KEY = "s3cr3t-Provisioner-Test-Key-0123456789"
 
 
 def aws_auth(access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY, session_token: str | None = None) -> AuthContext:
-    return AuthContext(
-        {"aws": AwsCredentials("static", access_key_id=access_key, secret_access_key=secret_key, session_token=session_token)}
-    )
+    creds = AwsCredentials("static", access_key_id=access_key, secret_access_key=secret_key, session_token=session_token)
+    return AuthContext({"aws": creds})  # type: ignore[arg-type]  # core's attrs converter=dict is typed too narrowly
 
 
 def component(backend: dict[str, Any], options: dict[str, Any] | None = None) -> ResolvedComponent:
