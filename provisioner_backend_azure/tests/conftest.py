@@ -7,15 +7,6 @@ unique per test. Nothing is reset between tests, so they may run in any order.
 
 from __future__ import annotations
 
-import sys
-
-# pytest's importlib mode names these files "provisioner_backend_azure.tests.*" and registers the
-# repository folder provisioner_backend_azure/ as that package (a namespace without modules);
-# put the installed package back so `import provisioner_backend_azure.plugin` works.
-if getattr(sys.modules.get("provisioner_backend_azure"), "__file__", None) is None:
-    sys.modules.pop("provisioner_backend_azure", None)
-    import provisioner_backend_azure  # noqa: F401
-
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any

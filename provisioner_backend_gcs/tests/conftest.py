@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
-# pytest's importlib mode names these files "provisioner_backend_gcs.tests.*" and registers the
-# repository folder provisioner_backend_gcs/ as that package (a namespace without modules);
-# put the installed package back so `import provisioner_backend_gcs.config` works.
-if getattr(sys.modules.get("provisioner_backend_gcs"), "__file__", None) is None:
-    sys.modules.pop("provisioner_backend_gcs", None)
-    import provisioner_backend_gcs  # noqa: F401
-
 import uuid
 from collections.abc import Iterator
 
