@@ -167,3 +167,13 @@ def require_backend(unit: Unit) -> None:
             "which every environment's tfvars file would share",
             hint='Add `terraform { backend "local" {} }` (or your real backend) to the folder; create then writes a per-environment backend file.',
         )
+    if unit.source.backend_type == "local" and str(unit.source.backend.get("path") or "terraform.tfstate") == "terraform.tfstate":
+        # terraform init for any other state path in this folder offers to migrate terraform.tfstate and then empties it.
+        where = unit.source.label
+        raise ConfigError(
+            f"{where} keeps its state in the folder's default terraform.tfstate: initialising another environment there "
+            "would offer to migrate that state and then empty the file",
+            hint=["Give the source its own path first: path = \"<env>.terraform.tfstate\" in backend.<env>.hcl (or backend.local.path "
+                  "in the stack), then run `terraform init -migrate-state` there once.",
+                  "create then gives the target a path of its own the same way."],
+        )
