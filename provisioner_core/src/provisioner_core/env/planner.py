@@ -169,13 +169,13 @@ def _plan_atmos(draft: _Draft, provisioning: Provisioning, policy: EnvironmentPo
         draft.secrets |= secret_values(_safe_yaml(text))
         stacks_target = target_relative(env_file.stacks_relative, source, target)
         clone = YamlClone(text, env_file.stacks_relative, relative_to(base / stacks_target, root))
-        clone.rewrite(source=source, target=target, policy=policy, cloned_import=lambda p: without_suffix(p) in cloned)
-        clones[env_file.relative] = (env_file, stacks_target, clone)
         entries = clone.data.get("import") if isinstance(clone.data, dict) else None
         for entry in entries if isinstance(entries, list) else []:
             path = entry.get("path") if isinstance(entry, dict) else entry
             if isinstance(path, str) and without_suffix(path) not in cloned and path not in draft.shared_imports:
                 draft.shared_imports.append(path)
+        clone.rewrite(source=source, target=target, policy=policy, cloned_import=lambda p: without_suffix(p) in cloned)
+        clones[env_file.relative] = (env_file, stacks_target, clone)
 
     for _attempt in range(3):
         with preview_repository(config, {t: c.dump() for _, t, c in clones.values()}) as preview:
@@ -292,7 +292,8 @@ def _key_rows(draft: _Draft, policy: EnvironmentPolicy) -> list[MappingRow]:
     for unit in draft.units:
         for section, values in unit.source.sections().items():
             for key in values:
-                if isinstance(key, str) and policy.is_shared_key(key) and key not in shared:
+                declared = policy.key(key) if isinstance(key, str) else None
+                if declared is not None and declared.isolation == "shared" and key not in shared:
                     shared.add(key)
                     rows.append(MappingRow("key", key, key, SHARED, f"{unit.source.label} {section}.{key}"))
     return rows
@@ -348,13 +349,16 @@ def _checklist(draft: _Draft, policy: EnvironmentPolicy, provision: bool) -> lis
     for key, where in by_key.items():
         declared = policy.key(key)
         hint = f": {declared.hint}" if declared is not None and declared.hint else ""
-        items.append(f"Create a new {key} for {draft.target}{hint}; set it in {', '.join(where)}")
+        verb = "Create a new credential" if is_secret_key(key) else "Set a new value for"
+        items.append(f"{verb} {key} for {draft.target}{hint}; put it in {', '.join(where)}")
     for resource in policy.resources:
         if resource.isolation == "isolated" and resource.monthly_cost > 0:
             items.append(f"Approve the cost of a new {resource.label} ({resource.type}): about ${resource.monthly_cost:,.2f}/month")
     atmos_units = [u for u in ordered(draft.units) if u.layout == ATMOS and u.target is not None]
-    if atmos_units and not provision:
-        items.append(f"Create the state backends: `provision env create {draft.target} --from {draft.source} --provision --force`, or `provision backend COMPONENT -s STACK`")
+    backends = [u.target for u in atmos_units if u.target is not None and u.target.backend_enabled()]
+    if backends and not provision:
+        commands = ", ".join(f"`provision backend {t.component} -s {t.stack}`" for t in backends)
+        items.append(f"Create the state backends: {commands} (or create with --provision)")
     items.append(f"Check the new environment: `provision env verify {draft.target} --against {draft.source}`")
     for unit in atmos_units:
         assert unit.target is not None

@@ -136,8 +136,8 @@ def tfvars_units(root: Path, files: list[EnvFile], source: str, target: str, rea
             text = read(relative_to(folder / name, root))
             if text is not None:
                 target_backend.update(tfvars.parse(text))
-        source_side = Side(folder_rel, source_file, source_vars, backend_type=backend_type, backend=source_backend, folder=folder_rel)
-        target_side = Side(folder_rel, target_file, target_vars, backend_type=backend_type, backend=target_backend, folder=folder_rel) if found_target else None
+        source_side = Side(source_file, source_file, source_vars, backend_type=backend_type, backend=source_backend, folder=folder_rel)
+        target_side = Side(target_file, target_file, target_vars, backend_type=backend_type, backend=target_backend, folder=folder_rel) if found_target else None
         units.append(Unit(TFVARS, folder.name, source_side, target_side))
     return units, missing
 
