@@ -66,3 +66,21 @@ def test_azure_sas_connection_string_and_blob_endpoint():
     assert "sv=2022&sig=abcd1234" in sas.secrets()
     key = AzureCredentials("account-key", account_name="a", account_key="k3y-value", blob_endpoint="http://127.0.0.1:1/a")
     assert key.connection_setting("BlobEndpoint") == "http://127.0.0.1:1/a"
+
+
+def test_report_only_actions_are_marked_planned_and_amend_last():
+    rec = ChangeRecorder("thing", report_only=True)
+    rec.write("update", "thing", lambda: None)
+    assert rec.actions[0].planned is True
+    live = ChangeRecorder("thing")
+    live.write("create", "thing", lambda: None, "new", creates=True)
+    live.amend_last(detail="created concurrently by another run", created=False)
+    assert live.actions[0].detail == "created concurrently by another run" and live.actions[0].planned is False
+    assert live.result().status == Status.UPDATED
+
+
+def test_empty_client_cache_is_truthy():
+    from provisioner_core import ClientCache
+
+    cache = ClientCache()
+    assert (cache or None) is cache

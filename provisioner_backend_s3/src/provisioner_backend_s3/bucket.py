@@ -12,7 +12,7 @@ from provisioner_backend_s3.errors import error_code, response_header, wrong_reg
 from provisioner_backend_s3.merge import as_list, merge_tags, merge_tls_statement, same_kms_key, sse_text, tags_text
 from provisioner_backend_s3.names import MAX_TAGS, validate_region
 from provisioner_backend_s3.steps import NOT_CONFIGURED, Steps
-from provisioner_core import Action, ChangeRecorder, ConfigError, ProvisionerError
+from provisioner_core import ChangeRecorder, ConfigError, ProvisionerError
 
 US_EAST_1 = "us-east-1"
 PAB_FLAGS: tuple[str, ...] = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -105,8 +105,7 @@ class BucketProvisioner(Steps):
             return True
         if outcome == "concurrent":
             # Someone else created it between our HeadBucket and CreateBucket: treat it as existing.
-            self.rec.created = False
-            self.rec.actions[-1] = Action("create-bucket", self.target, "already created by a concurrent run; continuing")
+            self.rec.amend_last(detail="already created by a concurrent run; continuing", created=False)
         self.wait(
             f"bucket {self.backend.bucket} becoming visible",
             lambda: self.read("head-bucket", self.s3.head_bucket, BUCKET_MISSING, **self.b) is not None,
@@ -266,7 +265,9 @@ class BucketProvisioner(Steps):
                     ) from exc
                 if not isinstance(policy, dict):
                     raise ProvisionerError(
-                        f"the bucket policy of {self.backend.bucket!r} is not a JSON object", context={"bucket": self.backend.bucket}
+                        f"the bucket policy of {self.backend.bucket!r} is not a JSON object",
+                        hint="Fix the policy in the console, or add tls_policy to provision.backend.skip to leave it alone.",
+                        context={"bucket": self.backend.bucket},
                     )
         merged, how = merge_tls_statement(policy, sid, arn)
         if merged is None:

@@ -10,7 +10,7 @@ from provisioner_backend_s3.config import DEFAULT_TAGS, S3Backend, S3Options
 from provisioner_backend_s3.errors import error_code
 from provisioner_backend_s3.merge import merge_tags, tags_text
 from provisioner_backend_s3.steps import Steps
-from provisioner_core import Action, ChangeRecorder, ConfigError, ProvisionerError, ResourceConflict
+from provisioner_core import ChangeRecorder, ConfigError, ProvisionerError, ResourceConflict
 
 LOCK_KEY = "LockID"
 
@@ -113,8 +113,7 @@ class LockTableProvisioner(Steps):
             return None
         if created is None:
             self.concurrent = True
-            self.rec.created = created_before
-            self.rec.actions[-1] = Action("create-table", self.target, "already being created by a concurrent run; waited for it")
+            self.rec.amend_last(detail="already being created by a concurrent run; waited for it", created=created_before)
             table = self.wait_active()
             self.check_key_schema(table)
             return table

@@ -44,6 +44,10 @@ class ClientCache:
     def __len__(self) -> int:
         return len(self._clients)
 
+    def __bool__(self) -> bool:
+        # An empty cache is still a cache: `clients or ClientCache()` must keep it.
+        return True
+
     @property
     def hit_rate(self) -> float:
         total = self.hits + self.misses

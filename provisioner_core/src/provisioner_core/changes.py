@@ -41,7 +41,7 @@ class ChangeRecorder:
         ``creates``: the call creates the resource; the run counts as ``created`` once it
         succeeded (a caller that finds it lost a creation race may set ``created = False``).
         """
-        self.actions.append(Action(verb, target, detail))
+        self.actions.append(Action(verb, target, detail, planned=not self.writing))
         if not self.writing or call is None:
             self.created = self.created or creates
             return None
@@ -49,6 +49,14 @@ class ChangeRecorder:
         answer = call()
         self.created = self.created or creates
         return answer
+
+    def amend_last(self, *, detail: str | None = None, created: bool | None = None) -> None:
+        """Correct the last recorded write, e.g. a create that lost a race to a concurrent run."""
+        if detail is not None and self.actions:
+            last = self.actions[-1]
+            self.actions[-1] = Action(last.verb, last.target, detail, planned=last.planned)
+        if created is not None:
+            self.created = created
 
     def drifted(self, setting: str, expected: Any, actual: Any, *, stronger: bool, reason: str = "") -> bool:
         """Record drift on one setting; return True when the caller should write the fix.

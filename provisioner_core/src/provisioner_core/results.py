@@ -41,9 +41,10 @@ class Action:
     verb: str = field(validator=_one_line)  # e.g. "create", "put-bucket-versioning"
     target: str = field(validator=_one_line)  # e.g. "s3 bucket acme-tfstate"
     detail: str = ""
+    planned: bool = False  # True when only planned (dry run, report-only), not executed
 
-    def to_dict(self) -> dict[str, str]:
-        return {"verb": self.verb, "target": self.target, "detail": self.detail}
+    def to_dict(self) -> dict[str, Any]:
+        return {"verb": self.verb, "target": self.target, "detail": self.detail, "planned": self.planned}
 
     def __str__(self) -> str:
         return f"{self.verb} {self.target}" + (f" ({self.detail})" if self.detail else "")
@@ -69,6 +70,14 @@ class Drift:
         }
 
 
+def _to_dict(value: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(value)
+
+
+def _to_tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value)
+
+
 def _tuple_of(kind: type) -> Any:
     return attrs.validators.deep_iterable(attrs.validators.instance_of(kind), attrs.validators.instance_of(tuple))
 
@@ -79,10 +88,10 @@ class ProvisionResult:
 
     status: Status = field(converter=Status)
     resource: str = ""  # what it manages, e.g. "s3://acme-tfstate"
-    actions: tuple[Action, ...] = field(default=(), converter=tuple, validator=_tuple_of(Action))
-    drift: tuple[Drift, ...] = field(default=(), converter=tuple, validator=_tuple_of(Drift))
-    warnings: tuple[str, ...] = field(default=(), converter=tuple, validator=_tuple_of(str))
-    details: Mapping[str, Any] = field(factory=dict, converter=dict)
+    actions: tuple[Action, ...] = field(default=(), converter=_to_tuple, validator=_tuple_of(Action))
+    drift: tuple[Drift, ...] = field(default=(), converter=_to_tuple, validator=_tuple_of(Drift))
+    warnings: tuple[str, ...] = field(default=(), converter=_to_tuple, validator=_tuple_of(str))
+    details: Mapping[str, Any] = field(factory=dict, converter=_to_dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {

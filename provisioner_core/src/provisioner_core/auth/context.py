@@ -17,11 +17,15 @@ AUTH_EXAMPLES: Mapping[str, str] = {
 }
 
 
+def _to_dict(value: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(value)
+
+
 @frozen
 class AuthContext:
     """Credentials per cloud (``aws``, ``gcp``, ``azure`` or a plugin's own), from ``auth.providers``."""
 
-    providers: Mapping[str, Any] = field(factory=dict, converter=dict)
+    providers: Mapping[str, Any] = field(factory=dict, converter=_to_dict)
 
     @property
     def aws(self) -> AwsCredentials | None:

@@ -15,9 +15,14 @@ def outcome_lines(outcome: Outcome, dry_run: bool = False) -> list[str]:
     if result.resource:
         head += f" {result.resource}"
     lines = [head]
-    if result.actions:
-        lines.append("  Would make these calls:" if dry_run else "  Calls made:")
-        lines += [f"    - {action}" for action in result.actions]
+    done = [a for a in result.actions if not a.planned]
+    planned = [a for a in result.actions if a.planned]
+    if done:
+        lines.append("  Calls made:")
+        lines += [f"    - {action}" for action in done]
+    if planned:
+        lines.append("  Would make these calls:" if dry_run else "  Would make these calls (report only, not made):")
+        lines += [f"    - {action}" for action in planned]
     for drift in result.drift:
         verb = {Resolution.APPLIED: "strengthened", Resolution.KEPT: "kept", Resolution.REPORTED: "reported only", Resolution.PLANNED: "would strengthen"}[drift.resolution]
         reason = f" ({drift.reason})" if drift.reason else ""
