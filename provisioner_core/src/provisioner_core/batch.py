@@ -19,6 +19,7 @@ from attrs import define, field, frozen
 
 from provisioner_core.errors import EXIT_GENERAL, ConfigError, ProvisionerError
 from provisioner_core.events import MANUAL_PROVISION
+from provisioner_core.redaction import redact_mapping
 from provisioner_core.results import Outcome
 from provisioner_core.runner import run_event, select, wrap_error
 from provisioner_core.session import Provisioning
@@ -93,7 +94,7 @@ class BatchResult:
             "shard": None if self.shard is None else f"{self.shard.index}/{self.shard.count}",
             "units": [
                 {
-                    "identity": json.loads(unit.identity),
+                    "identity": redact_mapping(json.loads(unit.identity)),
                     "components": [f"{c.stack}/{c.name}" for c in unit.components],
                     "status": unit.status,
                     "results": [o.to_dict() for o in unit.outcomes],
@@ -130,7 +131,7 @@ def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequen
         provisioning.stacks.stack(name)  # unknown stacks fail up front, with close matches
     units: dict[str, Unit] = {}
     skipped: list[dict[str, str]] = []
-    for component in provisioning.stacks.components(names):
+    for component in provisioning.components(names):
         if component.abstract:
             skipped.append({"stack": component.stack, "component": component.name, "reason": "abstract"})
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,12 @@ class Provisioning:
         component = self.stacks.component(stack, name)
         self.redactor.add(secret_values(component.sections()))
         return component
+
+    def components(self, stacks: list[str] | None = None) -> Iterator[ResolvedComponent]:
+        """Every component of ``stacks`` (all by default); each one's secrets join the redactor."""
+        for component in self.stacks.components(stacks):
+            self.redactor.add(secret_values(component.sections()))
+            yield component
 
     def auth(self, component: ResolvedComponent) -> AuthContext:
         """Build the AuthContext from ``auth.providers`` through the ``resolve_credentials`` hook."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -71,7 +71,17 @@ class TerraformRun:
 
 
 class _Flow:
-    def __init__(self, provisioning: Provisioning, run: TerraformRun, component: ResolvedComponent, auth: AuthContext, hooks: list[UserHook], status: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        provisioning: Provisioning,
+        run: TerraformRun,
+        component: ResolvedComponent,
+        auth: AuthContext,
+        hooks: list[UserHook],
+        status: Callable[[str], None],
+        command_runner: Callable[[Sequence[str], Path, Mapping[str, str]], int],
+    ) -> None:
+        self.command_runner = command_runner
         self.provisioning = provisioning
         self.run = run
         self.component = component
@@ -90,7 +100,7 @@ class _Flow:
         self.run.outcomes += self.provisioning.run_event(name, self.component, auth=self.auth, on_start=announce)
         env = self.env or process.terraform_env(self.auth, self.component.env, {})
         env = {**env, "PROVISION_STACK": self.component.stack, "PROVISION_COMPONENT": self.component.name, "PROVISION_EVENT": name}
-        for hook in run_hooks(self.hooks, name, self.cwd, env):
+        for hook in run_hooks(self.hooks, name, self.cwd, env, self.command_runner):
             self.run.hooks.append({"event": name, "hook": hook})
 
 
@@ -125,9 +135,14 @@ def run_terraform(
     hooks = parse_hooks(component, provisioning.registry.events())
     auth = provisioning.auth(component)
     run = TerraformRun(stack, component.name, subcommand)
-    flow = _Flow(provisioning, run, component, auth, hooks, status)
     interactive = process.stdin_is_interactive() if interactive is None else interactive
     out, err = stdout or sys.stdout, stderr or sys.stderr
+
+    def command_runner(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> int:
+        # terraform and user hooks alike: output redacted line by line unless at a terminal.
+        return process.run(argv, cwd, env, redact=provisioning.redactor, stdout=out, stderr=err, interactive=interactive)
+
+    flow = _Flow(provisioning, run, component, auth, hooks, status, command_runner)
 
     flow.event(ev.BEFORE_COMPONENT_LOAD)
     folder = files.component_folder(provisioning.config.terraform_base_path, component)
@@ -143,7 +158,7 @@ def run_terraform(
             argv = [binary, *args]
             status(f"Running terraform {' '.join(args)} in {folder}")
             started = time.perf_counter()
-            code = process.run(argv, folder, flow.env, redact=provisioning.redactor, stdout=out, stderr=err, interactive=interactive)
+            code = command_runner(argv, folder, flow.env)
             run.commands.append({"args": args, "exit_code": code, "duration_s": round(time.perf_counter() - started, 3)})
             return code
 

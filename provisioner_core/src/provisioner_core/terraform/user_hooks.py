@@ -9,8 +9,7 @@
 from __future__ import annotations
 
 import difflib
-import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from attrs import frozen
@@ -54,20 +53,24 @@ def parse_hooks(component: ResolvedComponent, known_events: Iterable[str]) -> li
     return hooks
 
 
-def run_hooks(hooks: Sequence[UserHook], event: str, cwd: Path, env: Mapping[str, str]) -> list[str]:
+# Runs argv in a folder with an environment and returns the exit code (output redacted by the caller's runner).
+CommandRunner = Callable[[Sequence[str], Path, Mapping[str, str]], int]
+
+
+def run_hooks(hooks: Sequence[UserHook], event: str, cwd: Path, env: Mapping[str, str], runner: CommandRunner) -> list[str]:
     """Run the hooks of ``event`` in name order; fail fast on the first non-zero exit."""
     ran = []
     for hook in hooks:
         if event not in hook.events:
             continue
-        shell = isinstance(hook.command, str)
+        argv = ["/bin/sh", "-c", hook.command] if isinstance(hook.command, str) else list(hook.command)
         try:
-            completed = subprocess.run(hook.command if shell else list(hook.command), shell=shell, cwd=cwd, env=dict(env), check=False)  # noqa: S602 - the user's own command
+            returncode = runner(argv, cwd, env)
         except OSError as exc:
             raise ConfigError(f"user hook '{hook.name}' at {event} could not start: {exc.strerror}", hint="Check the hook's command.") from None
-        if completed.returncode != 0:
+        if returncode != 0:
             raise ProvisionerError(
-                f"user hook '{hook.name}' failed at {event} with exit code {completed.returncode}",
+                f"user hook '{hook.name}' failed at {event} with exit code {returncode}",
                 hint="Fix the hook's command, or remove the event from its events list.",
                 context={"hook": hook.name, "event": event},
             )
