@@ -95,3 +95,28 @@ def test_a_provisioner_error_in_a_hook_keeps_its_exit_code(project, provision_cl
     assert "plugin 'vault-sync' (from test-plugin) failed in before_env_destroy: feature-x still has open secrets" in result.stderr
     assert "Hint: Revoke them first." in result.stderr
     assert (project.root / "stacks" / "feature-x.yaml").exists(), "nothing destroyed or removed"
+
+
+def test_the_failing_plugin_is_named_among_several(project, provision_cli, register_plugin):
+    class Quiet:
+        @hookimpl
+        def before_env_create(self, plan):
+            return None
+
+    class Broken:
+        @hookimpl
+        def before_env_create(self, plan):
+            def nested():
+                raise KeyError("missing field")
+            nested()
+
+    class First:
+        @hookimpl(tryfirst=True)
+        def before_env_create(self, plan):
+            return None
+
+    register_plugin(Quiet(), name="quiet", distribution="dist-quiet")
+    register_plugin(Broken(), name="broken", distribution="dist-broken")
+    register_plugin(First(), name="first", distribution="dist-first")
+    result = provision_cli.run(["env", "create", "feature-x"], exit_code=1)
+    assert "plugin 'broken' (from dist-broken) failed in before_env_create: KeyError: 'missing field'" in result.stderr
