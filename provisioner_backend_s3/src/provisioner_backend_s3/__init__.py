@@ -2,7 +2,7 @@
 
 Registered in the ``provisioner`` entry-point group; serves ``backend_type: s3`` at
 ``before.terraform.init`` and for ``provision backend <component> -s <stack>``. Importing this
-package never imports boto3: the SDK loads only when a provisioner actually runs.
+package never imports boto3 (it uses botocore directly, and only when a provisioner actually runs).
 """
 
 __version__ = "0.1.0"

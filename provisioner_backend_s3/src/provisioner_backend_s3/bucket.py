@@ -117,6 +117,16 @@ class BucketProvisioner(Steps):
     def converge(self, *, fresh: bool) -> None:
         """Bring every wanted setting up to the desired one (``fresh``: we just created it, skip the reads)."""
         # A new bucket has nothing to read (and a dry run on a missing one cannot read): plan every write.
+        if not fresh:
+            reads = {
+                "versioning": ("get-bucket-versioning", self.s3.get_bucket_versioning),
+                "encryption": ("get-bucket-encryption", self.s3.get_bucket_encryption),
+                "public_access_block": ("get-public-access-block", self.s3.get_public_access_block),
+                "ownership_controls": ("get-bucket-ownership-controls", self.s3.get_bucket_ownership_controls),
+                "tls_policy": ("get-bucket-policy", self.s3.get_bucket_policy),
+                "tags": ("get-bucket-tagging", self.s3.get_bucket_tagging),
+            }
+            self.prefetch((read for setting, read in reads.items() if self.options.wants(setting)), **self.b)
         for setting, handler in (
             ("versioning", self.versioning),
             ("encryption", self.encryption),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from provisioner_backend_s3.client import AwsClients
@@ -75,6 +76,26 @@ class Steps:
         self.service = service
         self.resource = resource
         self.endpoint = clients.describe_endpoint(service)
+        self._prefetched: dict[str, Future[Any]] = {}
+
+    def prefetch(self, reads: Iterable[tuple[str, Callable[..., Any]]], **kwargs: Any) -> None:
+        """Start independent reads at once; ``call``/``read`` of those steps then take their answers.
+
+        A no-op check of a compliant resource is only reads: issued together they cost one round
+        trip instead of one per setting. Errors surface later, in the step that uses the answer.
+        """
+        reads = list(reads)
+        if len(reads) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=len(reads), thread_name_prefix="s3-read") as pool:
+            for step, fn in reads:
+                self._prefetched[step] = pool.submit(fn, **kwargs)
+
+    def _answer(self, step: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        future = self._prefetched.pop(step, None)
+        if future is None:
+            return fn
+        return lambda **_: future.result()  # re-raises the read's own error, inside translated()
 
     def translated(self, step: str) -> Any:
         """A context that turns botocore errors of ``step`` into core errors."""
@@ -89,6 +110,7 @@ class Steps:
         )
 
     def call(self, step: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        fn = self._answer(step, fn)
         with self.translated(step):
             return fn(**kwargs)
 
@@ -96,6 +118,7 @@ class Steps:
         """``fn(**kwargs)``, or None when AWS answers with one of the ``missing`` codes."""
         from botocore.exceptions import ClientError
 
+        fn = self._answer(step, fn)
         with self.translated(step):
             try:
                 return fn(**kwargs)
