@@ -16,7 +16,7 @@ def component(backend_type, backend, vars_=None):
 
 def test_gcs_customer_key_goes_to_its_variable_not_the_file(tmp_path):
     app = component("gcs", {"bucket": "b", "prefix": "p", "encryption_key": "c2VjcmV0LWtleS0zMi1ieXRlcw==", "kms_encryption_key": "projects/x/keys/k"})
-    assert backend_config(app) == {"terraform": {"backend": {"gcs": {"bucket": "b", "prefix": "p", "kms_encryption_key": "projects/x/keys/k"}}}}
+    assert backend_config(app)["terraform"] == {"backend": {"gcs": {"bucket": "b", "prefix": "p", "kms_encryption_key": "projects/x/keys/k"}}}
     assert backend_secret_env(app) == {"GOOGLE_ENCRYPTION_KEY": "c2VjcmV0LWtleS0zMi1ieXRlcw=="}
     assert redact_mapping(app.sections())["backend"]["encryption_key"] == "***"
 
@@ -34,5 +34,15 @@ def test_secret_backend_keys_and_vars_stay_out_of_files(tmp_path):
     assert json.loads((tmp_path / "backend.tf.json").read_text())["terraform"]["backend"]["s3"]["skip_credentials_validation"] is True
     assert generated.secret_vars == {"db_password": "pw-123456", "api_token": "tok-123456"}
     assert generated.secret_env == {"AWS_SECRET_ACCESS_KEY": "S3CRET-value", "AWS_ACCESS_KEY_ID": "AKIA"}
-    assert "provision" not in written
+    assert "enabled" not in written and "provision\"" not in written  # no provision keys
     assert not list(tmp_path.glob(".*.tmp*")), "no temporary file left behind"
+
+
+def test_a_backendless_run_removes_our_stale_backend_file_but_never_the_users(tmp_path):
+    write_files(tmp_path, component("s3", {"bucket": "b", "key": "k"}))
+    write_files(tmp_path, component(None, {}))
+    assert not (tmp_path / "backend.tf.json").exists(), "another stack's backend must not be reused"
+    own = '{"terraform": {"backend": {"local": {}}}}'
+    (tmp_path / "backend.tf.json").write_text(own)
+    write_files(tmp_path, component(None, {}))
+    assert (tmp_path / "backend.tf.json").read_text() == own
