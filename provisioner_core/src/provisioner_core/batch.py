@@ -212,7 +212,7 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[int(rank) - 1]
 
 
-def _metrics(provisioning: Provisioning, units: list[Unit], skipped: list[Mapping[str, str]], wall_s: float) -> dict[str, Any]:
+def _metrics(provisioning: Provisioning, units: list[Unit], skipped: Sequence[Mapping[str, str]], wall_s: float) -> dict[str, Any]:
     durations: dict[str, list[float]] = {}
     for unit in units:
         for outcome in unit.outcomes:

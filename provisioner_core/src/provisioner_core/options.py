@@ -6,6 +6,7 @@ closest known key, so a typo never silently disables a setting.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -36,7 +37,7 @@ class OptionReader:
             context={"key": f"{self.where}.{key}"},
         )
 
-    def bool(self, key: str, default: bool) -> bool:
+    def bool(self, key: builtins.str, default: builtins.bool) -> builtins.bool:
         value = self._get(key)
         if value is _MISSING or value is None:
             return default
@@ -44,7 +45,9 @@ class OptionReader:
             raise self._wrong(key, "true or false", value, "true")
         return value
 
-    def str(self, key: str, default: str | None = None, *, required: bool = False, hint: str | None = None) -> str | None:
+    def str(
+        self, key: builtins.str, default: builtins.str | None = None, *, required: builtins.bool = False, hint: builtins.str | None = None
+    ) -> builtins.str | None:
         value = self._get(key)
         if value is _MISSING or value is None or value == "":
             if required:
@@ -58,7 +61,9 @@ class OptionReader:
             raise self._wrong(key, "a string", value, '"value"')
         return value
 
-    def int(self, key: str, default: int | None = None, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
+    def int(
+        self, key: builtins.str, default: builtins.int | None = None, *, minimum: builtins.int | None = None, maximum: builtins.int | None = None
+    ) -> builtins.int | None:
         value = self._get(key)
         if value is _MISSING or value is None:
             return default
@@ -72,7 +77,7 @@ class OptionReader:
             )
         return value
 
-    def mapping(self, key: str) -> dict[str, str]:
+    def mapping(self, key: builtins.str) -> dict[builtins.str, builtins.str]:
         """A mapping of string keys to scalar values (tags, labels, metadata), as strings."""
         value = self._get(key)
         if value is _MISSING or value is None:
@@ -86,7 +91,7 @@ class OptionReader:
             out[str(k)] = "" if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
         return out
 
-    def str_list(self, key: str, *, choices: Iterable[str] | None = None) -> list[str]:
+    def str_list(self, key: builtins.str, *, choices: Iterable[builtins.str] | None = None) -> list[builtins.str]:
         value = self._get(key)
         if value is _MISSING or value is None:
             return []
@@ -106,16 +111,16 @@ class OptionReader:
                     )
         return value
 
-    def raw(self, key: str) -> Any:
+    def raw(self, key: builtins.str) -> Any:
         value = self._get(key)
         return None if value is _MISSING else value
 
     @property
-    def read_keys(self) -> list[str]:
+    def read_keys(self) -> list[builtins.str]:
         """Every key a parser asked for so far (to document or check the options it knows)."""
         return sorted(self._seen)
 
-    def unknown_keys(self, also_known: Iterable[str] = ("enabled",)) -> list[str]:
+    def unknown_keys(self, also_known: Iterable[builtins.str] = ("enabled",)) -> list[builtins.str]:
         """Warnings for keys nobody read, each with the closest known key."""
         known = self._seen | set(also_known)
         warnings = []

@@ -259,8 +259,8 @@ def _plan_tfvars(draft: _Draft, policy: EnvironmentPolicy, files: list[EnvFile])
         folder = root / unit.source.folder
         existing = next((relative_to(folder / n, root) for n in backend_names(target) if relative_to(folder / n, root) in planned), None)
         if existing is not None:
-            env_file, text, new = planned[existing]
-            planned[existing] = (env_file, text, tfvars.set_value(new, setting, new_value))
+            planned_file, planned_text, planned_new = planned[existing]
+            planned[existing] = (planned_file, planned_text, tfvars.set_value(planned_new, setting, new_value))
         else:
             existing = relative_to(folder / f"backend.{target}.hcl", root)
             header = (f"# Backend settings of environment {target}: its state is separate from {source}'s.\n"
@@ -269,9 +269,9 @@ def _plan_tfvars(draft: _Draft, policy: EnvironmentPolicy, files: list[EnvFile])
             changes[existing] = []
         changes[existing].append(ValueChange(existing, setting, setting, "backend", STATE, str(unit.target.backend.get(setting) or ""), new_value))
     units, _ = tfvars_units(root, files, source, target, read)
-    for target_file, (env_file, text, new) in planned.items():
-        role = env_file.role if env_file is not None else BACKEND
-        draft.files.append(FileChange(TFVARS, role, env_file.relative if env_file is not None else "", target_file, new, text))
+    for target_file, (source_file, text, new) in planned.items():
+        role = source_file.role if source_file is not None else BACKEND
+        draft.files.append(FileChange(TFVARS, role, source_file.relative if source_file is not None else "", target_file, new, text))
         draft.changes += changes[target_file]
     draft.units += units
     draft.layouts.append(TFVARS)
@@ -363,12 +363,12 @@ def _checklist(draft: _Draft, policy: EnvironmentPolicy, provision: bool) -> lis
     for unit in atmos_units:
         assert unit.target is not None
         items.append(f"Apply: `provision terraform apply {unit.target.component} -s {unit.target.stack}`")
-    for change in draft.files:
-        if change.layout == TFVARS and change.role == TFVARS:
-            folder = str(Path(change.target).parent)
+    for file_change in draft.files:
+        if file_change.layout == TFVARS and file_change.role == TFVARS:
+            folder = str(Path(file_change.target).parent)
             backend = next((f.target for f in draft.files if f.role == BACKEND and str(Path(f.target).parent) == folder), None)
             init = "terraform init -reconfigure" + (f" -backend-config={Path(backend).name}" if backend else "")
-            items.append(f"Apply: `cd {folder} && {init} && terraform apply -var-file={Path(change.target).name}`")
+            items.append(f"Apply: `cd {folder} && {init} && terraform apply -var-file={Path(file_change.target).name}`")
     items.append(f"When done: `provision env destroy {draft.target} --force`")
     return items
 

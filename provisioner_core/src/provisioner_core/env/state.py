@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any
 
 from provisioner_core.redaction import is_secret_entry
@@ -34,7 +35,7 @@ def separated_value(backend_type: str, current: Any, target: str) -> str:
     """A state key (or prefix, or path) for ``target`` that cannot equal the source's."""
     value = str(current or "")
     if backend_type == "local":
-        path = posixpath.PurePosixPath(value or _DEFAULT_LOCAL)
+        path = PurePosixPath(value or _DEFAULT_LOCAL)
         return str(path.with_name(f"{target}.{path.name}"))
     if backend_type == "gcs":
         return f"{target}/{value}".rstrip("/") if value else target

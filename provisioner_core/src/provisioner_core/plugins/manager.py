@@ -151,7 +151,8 @@ class PluginRegistry:
             info = PluginInfo(name, distribution, version, "failed", str(exc))
             self._infos[name] = info
             return info
-        status, reason, provisioners = "loaded", "", ()
+        status, reason = "loaded", ""
+        provisioners: tuple[ProvisionerSpec, ...] = ()
         if spec is not None:
             clash = self._clash(spec)
             if clash:

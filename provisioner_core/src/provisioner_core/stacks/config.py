@@ -50,10 +50,10 @@ def find_config(start: Path) -> Path | None:
 def load_project_config(config: str | Path | None = None, cwd: Path | None = None, cache: YamlCache | None = None) -> ProjectConfig:
     """Load the config named by ``--config``, or found in ``cwd``; defaults when there is none."""
     cwd = (cwd or Path.cwd()).resolve()
+    path: Path | None
     if config is not None:
-        path: Path | None = Path(config)
-        if not path.is_absolute():
-            path = cwd / path
+        given = Path(config)
+        path = given if given.is_absolute() else cwd / given
         if not path.is_file():
             raise ConfigError(f"config file {config} not found", hint="Pass an existing atmos.yaml or provisioner.yaml with --config.")
     else:

@@ -26,7 +26,7 @@ class YamlCache:
     def __init__(self) -> None:
         self._docs: dict[Path, Any] = {}
         self._lock = threading.Lock()
-        self._yaml = None
+        self._yaml: Any = None
         self.reads = 0
 
     def load(self, path: Path) -> Any:
