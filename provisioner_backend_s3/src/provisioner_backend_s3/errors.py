@@ -212,7 +212,8 @@ def translate(
     if code in THROTTLE_CODES or code in SERVER_CODES:
         return NetworkError(
             f"{step}: {endpoint} kept failing ({code}) after the configured retries",
-            hint="Retry later, or raise provision.backend.retries.",
+            # Name the endpoint in the hint too, as every other exit-5 hint does (GCS and Azure say it the same way).
+            hint=f"{endpoint} is throttling or unavailable; retry later, or raise provision.backend.retries.",
             context=context,
         )
     if code in UNSUPPORTED_CODES:
