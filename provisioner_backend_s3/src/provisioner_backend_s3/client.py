@@ -8,6 +8,7 @@ session is never built from the ambient credential chain: keys or a named profil
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from provisioner_backend_s3 import __version__
@@ -32,13 +33,27 @@ def _check_credentials(creds: Any) -> AwsCredentials:
     return creds
 
 
-def _session(access_key: str | None = None, secret_key: str | None = None, token: str | None = None, *, profile: str | None = None) -> Session:
+# Explicit keys need no AWS config file: an ambient AWS_PROFILE naming a missing profile, or an
+# unreadable ~/.aws/config, must not break (or shape) a run that never asked for either.
+_NO_AMBIENT_FILES = {
+    "profile": (None, None, None, None),
+    "config_file": (None, None, os.devnull, None),
+    "credentials_file": (None, None, os.devnull, None),
+}
+
+
+def _session(
+    access_key: str | None = None, secret_key: str | None = None, token: str | None = None, *, profile: str | None = None
+) -> Session:
     """A botocore session with explicit keys, or one named profile: never the ambient chain."""
     from botocore.session import Session
 
     if profile is not None:
-        return Session(profile=profile)
-    session = Session()
+        session = Session(profile=profile)
+        # Load the profile now, inside translated(): a missing profile is a config error (exit 2), not a crash later.
+        session.get_scoped_config()
+        return session
+    session = Session(session_vars=_NO_AMBIENT_FILES)
     session.set_credentials(access_key, secret_key, token)
     return session
 

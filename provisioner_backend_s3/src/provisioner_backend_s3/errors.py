@@ -150,6 +150,13 @@ def translate(
             hint="Check auth.providers.aws.profile against ~/.aws/config.",
             context=context,
         )
+    if isinstance(exc, bx.ConfigParseError):
+        # A profile's config file that botocore cannot parse: the user's file, not a bug here.
+        return ConfigError(
+            f"{step}: the AWS config file cannot be parsed: {exc.kwargs.get('path', '')}",
+            hint="Fix the file (AWS_CONFIG_FILE / ~/.aws/config) that auth.providers.aws.profile is read from.",
+            context=context,
+        )
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError, bx.CredentialRetrievalError)):
         return ConfigError(
             f"{step}: the AWS credentials from auth.providers.aws are incomplete or unusable",
