@@ -94,13 +94,14 @@ def map_error(
     if isinstance(exc, api.GoogleAPICallError) and exc.code in TRANSIENT_STATUS:
         return NetworkError(
             f"{endpoint} kept failing to {operation} gcs bucket {bucket} ({exc.code}) after {attempts} attempt(s)",
-            hint="The service is throttling or unavailable; raise provision.backend.retries or try again later.",
+            # The hint names the endpoint too: it is the one line users act on (issue 9).
+            hint=f"{endpoint} is throttling or unavailable; raise provision.backend.retries or try again later.",
             context=context,
         )
     if isinstance(exc, api.RetryError) or isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout, auth.TransportError)):
         return NetworkError(
             f"cannot reach {endpoint} to {operation} gcs bucket {bucket} after {attempts} attempt(s): {type(exc).__name__}",
-            hint="Check the network, proxy settings and backend.gcs.storage_custom_endpoint (is the emulator running?).",
+            hint=f"Check that {endpoint} is up and reachable: the network, proxy settings and backend.gcs.storage_custom_endpoint (is the emulator running?).",
             context=context,
         )
     if isinstance(exc, auth.RefreshError):

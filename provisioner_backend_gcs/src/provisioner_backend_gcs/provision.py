@@ -111,7 +111,8 @@ class Reconciler:
                 "create", self.target, lambda: self.api.create(self.name, project=project, location=location, settings=settings), detail, creates=True
             )
         except BucketConflict:
-            self.rec.created = False  # we did not create it: someone else did
+            # We did not create it; "Calls made" must not read as if this create had succeeded (as backend-s3 does).
+            self.rec.amend_last(detail="answered 409: the bucket already existed (a concurrent run, or this run's own earlier attempt whose response was lost)", created=False)
             return None
         if created is None:  # dry run: what the new bucket would look like
             return BucketState(self.name, location=location).with_patch(settings)
