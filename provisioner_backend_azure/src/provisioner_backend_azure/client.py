@@ -9,14 +9,17 @@ account share one client (and tests can seed the cache with a client on a fake t
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Hashable
-from typing import Any
+import random
+import time
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from attrs import frozen
 
 from provisioner_backend_azure.config import CloudEnvironment, Target
 from provisioner_core import AzureCredentials, ClientCache
 
+T = TypeVar("T")
 CONNECTION_TIMEOUT_S = 10  # fail fast on an unreachable endpoint; retries cover blips
 
 
@@ -54,6 +57,35 @@ def _retry_policy(attempts: int) -> Any:
 
     # Storage's default waits 15 s, then 18 s, ...; a provisioner should fail within seconds.
     return ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=attempts - 1, random_jitter_range=1)
+
+
+def throttled(fn: Callable[[], T], attempts: int) -> T:
+    """``fn()``, retried on HTTP 429 up to ``attempts`` times in all.
+
+    The storage SDK's retry policy retries 5xx and dropped connections but treats 429 as final;
+    throttling deserves the same budget (docs: "429/5xx after `retries` attempts").
+    """
+    from azure.core.exceptions import HttpResponseError
+
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return fn()
+        except HttpResponseError as exc:
+            if getattr(exc, "status_code", None) != 429 or attempt >= attempts:
+                raise
+            time.sleep(_throttle_delay(exc, attempt))
+
+
+def _throttle_delay(exc: Any, attempt: int) -> float:
+    """The server's Retry-After (capped at 30 s), else 1 s, 2 s, 4 s ... with jitter."""
+    response = getattr(exc, "response", None)
+    header = response.headers.get("Retry-After") if response is not None and getattr(response, "headers", None) is not None else None
+    try:
+        return min(30.0, max(0.0, float(header))) if header else min(8.0, 2.0 ** (attempt - 1)) * (0.5 + random.random() / 2)  # noqa: S311
+    except ValueError:  # an HTTP date: not worth parsing for a throttle
+        return min(8.0, 2.0 ** (attempt - 1))
 
 
 def blob_key(target: Target, creds: AzureCredentials, endpoint: str, auth: str, attempts: int) -> Hashable:

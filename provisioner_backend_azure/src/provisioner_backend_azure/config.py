@@ -342,6 +342,10 @@ def resolve_target(backend: BackendConfig, options: Options, creds: AzureCredent
     if method == "connection-string":
         endpoint = _connection_blob_endpoint(creds, backend.environment) or f"https://{account}.blob.{backend.environment.storage_suffix}"
         source = "the connection string's BlobEndpoint" if creds.connection_setting("BlobEndpoint") else "the connection string"
+    elif creds.blob_endpoint:
+        # Documented for account-key/sas (Azurite, private endpoints); it was parsed but never used.
+        endpoint = creds.blob_endpoint.rstrip("/")
+        source = "auth.providers.azure.blob_endpoint"
     else:
         endpoint = f"https://{account}.blob.{backend.environment.storage_suffix}"
         source = f"the account name in the {backend.environment.name} cloud"

@@ -20,7 +20,7 @@ ACCOUNT_ROLE = "Storage Account Contributor"
 MGMT_ROLE = "Contributor (or Storage Account Contributor on the account)"
 INSTALL_HINT = "pip install 'provisioner-backend-azure[mgmt]'"
 
-_SIG = re.compile(r"(sig|se|sv|sp|st|spr|srt|ss|sr)=[^&\s;]+", re.IGNORECASE)
+_SIG = re.compile(r"\b(sig|se|sv|sp|st|spr|srt|ss|sr)=[^&\s;]+", re.IGNORECASE)  # \b: "host=" is not "st="
 _ACTION = re.compile(r"perform action '([^']+)'")
 # ARM and storage error codes by what they mean.
 _NOT_ALLOWED = {"AuthorizationFailed", "AuthorizationFailure", "AuthorizationPermissionMismatch", "LinkedAuthorizationFailed", "AuthorizationPermissionDenied"}
@@ -145,7 +145,7 @@ def map_error(exc: BaseException, *, operation: str, target: str, endpoint: str,
             )
         return NetworkError(
             f"{operation} {target}: could not reach {endpoint}: {scrub(str(exc))}",
-            hint="Check the network path to the endpoint (proxy, firewall, private endpoint DNS) and that it is up.",
+            hint=f"Check the network path to {endpoint} (proxy, firewall, private endpoint DNS) and that it is up.",  # named: the hint is what users act on
             context=context,
         )
     if isinstance(exc, AzureError):

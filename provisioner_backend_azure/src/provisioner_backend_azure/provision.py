@@ -393,7 +393,7 @@ class DataPlane:
 
     def call(self, operation: str, target: str, fn: Callable[[], Any], role: str | None = None) -> Any:
         with translated(operation, target=target, endpoint=self.access.endpoint, role=role or self.role):
-            return fn()
+            return sdk.throttled(fn, self.opts.attempts)
 
     def run(self) -> None:
         if self.access.planned:
@@ -440,7 +440,7 @@ class DataPlane:
 
         with translated(operation, target=target, endpoint=self.access.endpoint, role=role or self.role):
             try:
-                return fn()
+                return sdk.throttled(fn, self.opts.attempts)
             except ResourceNotFoundError as exc:
                 if error_code(exc) == "ContainerNotFound":
                     return None
@@ -498,8 +498,13 @@ class DataPlane:
             if not raced:
                 self.rec.details.update(container_public_access="private", container_metadata=metadata)
                 return
-            self.rec.created = created_before  # someone else created it: this run did not
-            self.rec.warn(f"container {self.t.container} was created concurrently by someone else; checking its settings")
+            # This run did not create it; "Calls made" must not read as if this create had succeeded (as backend-s3 does).
+            self.rec.amend_last(detail="answered 409 ContainerAlreadyExists: someone created it first; its settings are checked below", created=created_before)
+            # A retried create whose first response was lost also lands here: do not blame someone else.
+            self.rec.warn(
+                f"container {self.t.container} already existed when this run created it (a concurrent run, or this run's own "
+                "earlier attempt whose response was lost); checking its settings"
+            )
             properties = self.call("read", f"container {self.t.container}", container.get_container_properties)
         self.strengthen_container(container, properties)
 
@@ -509,7 +514,7 @@ class DataPlane:
 
         with translated("create", target=f"container {self.t.container}", endpoint=self.access.endpoint, role=self.role):
             try:
-                container.create_container(metadata=metadata)
+                sdk.throttled(lambda: container.create_container(metadata=metadata), self.opts.attempts)
             except ResourceExistsError as exc:
                 if error_code(exc) == "ContainerAlreadyExists":
                     return True
