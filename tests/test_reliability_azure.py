@@ -31,7 +31,7 @@ from support.reliability_cloud import (
     run_cli,
 )
 
-POOL = tuple(f"relacct{i:03d}" for i in range(1, 41))
+POOL = tuple(f"relacct{i:03d}" for i in range(1, 61))
 METADATA = {"team": "platform"}
 
 
@@ -74,7 +74,7 @@ def backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     The retry budget is counted in attempts, and both the storage SDK's policy and the backend's
     429 retry sleep through ``time.sleep``: recording keeps every attempt and makes the delays
-    assertable instead of waited for (1 s, then 3 s ... with jitter on the data plane).
+    assertable instead of waited for (about 1 s, 2 s, 4 s, at most 8 s, with jitter).
     """
     return record_sleeps(monkeypatch)
 
@@ -82,7 +82,7 @@ def backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def record_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The two places a data-plane retry waits, recorded instead of slept: the storage SDK's policy
     (through azure-core's ``HttpTransport.sleep``, which the storage clients' transports inherit)
-    and the backend's 429 retry (``client.time.sleep``)."""
+    and the backend's 429 retry (``client.time.sleep``). The attempts are real; the waits are asserted, not waited."""
     from azure.core.pipeline.transport import HttpTransport
 
     import provisioner_backend_azure.client as azure_client
@@ -158,8 +158,8 @@ def test_eight_processes_create_one_private_container(azurite, proxy, account, c
 
 # --- 2. injected faults -------------------------------------------------------------------------------
 
-FAULT_MATRIX = [(0.2, 3), (0.4, 3), (0.6, 3), (1.0, 3)]
-SEEDS = (1, 2, 3)
+FAULT_MATRIX = [(0.2, 3), (0.4, 3), (0.6, 3), (0.6, 6), (1.0, 3)]
+SEEDS = (1, 2, 3, 4)
 
 
 def test_injected_faults_converge_or_fail_with_exit_5_never_half_configured(azurite, proxy, registry, tmp_path, _accounts, backoff):
@@ -184,7 +184,8 @@ def test_injected_faults_converge_or_fail_with_exit_5_never_half_configured(azur
             if result.exit_code == 0:
                 assert_fully_configured(azurite, account, container)
                 continue
-            assert_clean_failure(result.exit_code, result.stdout, result.stderr, 5, f"{proxy.url}/{account}")
+            error = assert_clean_failure(result.exit_code, result.stdout, result.stderr, 5, f"{proxy.url}/{account}")
+            assert f"after {retries} attempt(s)" in result.stderr, error  # the budget is said to be spent
             proxy.configure(share=0)
             assert run_cli(root, registry=registry).exit_code == 0
             assert_fully_configured(azurite, account, container)
@@ -193,7 +194,7 @@ def test_injected_faults_converge_or_fail_with_exit_5_never_half_configured(azur
     assert set(exits) <= {0, 5}, outcomes
     assert all(o[3] == 5 for o in outcomes if o[0] == 1.0)
     assert exits[0] >= 1 and exits[5] >= 1, outcomes
-    assert backoff and max(backoff) <= 8, backoff  # bounded: 2-4 s then 4-6 s per call, not the storage SDK's default 15 s + 18 s ...
+    assert backoff and max(backoff) <= 8, backoff  # capped: about 1 s, 2 s, 4 s, then 8 s at most (the SDK's formula reached 33 s at the 5th retry)
     print(
         f"\nFIGURES azure-faults azurite: {len(outcomes)} runs (shares x retries {FAULT_MATRIX}, seeds {SEEDS}), {requests} requests, "
         f"{sum(kinds.values())} faults {dict(kinds)}; exit 0 (fully configured): {exits[0]}, exit 5 (then repaired): {exits[5]}; "
@@ -250,7 +251,7 @@ def test_server_stopped_mid_run_exits_5_naming_the_endpoint(when, registry, cont
     hint = next(line for line in result.stderr.splitlines() if line.startswith("Hint:"))
     assert endpoint in hint, result.stderr
     assert "***" not in result.stderr  # nothing but secrets is masked (the SAS scrubber once ate "host=")
-    assert len(delays) == 2 and sum(delays) <= 10, delays  # 3 attempts: about 3 s + 5 s of backoff in all
+    assert len(delays) == 2 and sum(delays) <= 3, delays  # 3 attempts (the default): at most 1 s + 2 s of backoff
 
 
 # --- 4. never clobber, never weaken ----------------------------------------------------------------------

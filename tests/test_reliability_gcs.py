@@ -68,6 +68,21 @@ def registry() -> PluginRegistry:
 
 
 @pytest.fixture
+def backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record GcsApi's retry delays instead of sleeping them (in-process runs only).
+
+    The retry budget is counted in attempts (``retries``); GcsApi takes its ``sleep`` as a
+    keyword default, so swapping that default keeps every attempt and makes the delays
+    assertable (0.25 s, 0.5 s, 1 s ... capped at 8 s, with jitter) instead of waited for.
+    """
+    from provisioner_backend_gcs.client import GcsApi
+
+    delays: list[float] = []
+    monkeypatch.setitem(GcsApi.__init__.__kwdefaults__, "sleep", delays.append)
+    return delays
+
+
+@pytest.fixture
 def bucket() -> str:
     return f"rel-{uuid.uuid4().hex[:20]}"
 
@@ -153,14 +168,14 @@ def test_eight_processes_create_one_versioned_bucket_on_fake_gcs_server(fake_gcs
 
 # --- 2. injected faults -------------------------------------------------------------------------------
 
-# (share of requests faulted, provision.backend.retries); each with 4 seeds. 503, 429, reset, lost response.
-FAULT_MATRIX = [(0.2, 3), (0.4, 3), (0.6, 3), (0.6, 6), (1.0, 3)]
-SEEDS = (1, 2, 3, 4)
+# (share of requests faulted, provision.backend.retries); each with 6 seeds. 503, 429, reset, lost response.
+FAULT_MATRIX = [(0.2, 3), (0.4, 3), (0.6, 3), (0.6, 8), (1.0, 3)]
+SEEDS = (1, 2, 3, 4, 5, 6)
 
 
-def test_injected_faults_converge_or_fail_with_exit_5_never_half_configured(emulator, registry, tmp_path):
+def test_injected_faults_converge_or_fail_with_exit_5_never_half_configured(emulator, registry, tmp_path, backoff):
     proxy = proxy_for(emulator)
-    outcomes: list[tuple[float, int, int, int, int]] = []
+    outcomes: list[tuple[float, int, int, int, int, float]] = []
     kinds: Counter[str] = Counter()
     requests = 0
     try:
@@ -170,10 +185,11 @@ def test_injected_faults_converge_or_fail_with_exit_5_never_half_configured(emul
                 root = gcs_stack(tmp_path / f"{share}-{retries}-{seed}", bucket=bucket, endpoint=proxy.url, options={**OPTIONS, "retries": retries}).root
                 proxy.clear()
                 proxy.configure(share=share, seed=seed)
+                waited = len(backoff)
                 result = run_cli(root, registry=registry)
                 kinds.update(s.fault for s in proxy.faults() if s.fault)
                 requests += len(proxy.seen)
-                outcomes.append((share, retries, seed, result.exit_code, len(proxy.faults())))
+                outcomes.append((share, retries, seed, result.exit_code, len(proxy.faults()), round(sum(backoff[waited:]), 1)))
                 assert "Traceback" not in result.output, result.output
                 if result.exit_code == 0:
                     # Success is only ever reported for a bucket with every setting in place.
@@ -188,14 +204,15 @@ def test_injected_faults_converge_or_fail_with_exit_5_never_half_configured(emul
     finally:
         proxy.stop()
 
-    exits = Counter(code for *_, code, _ in outcomes)
+    exits = Counter(o[3] for o in outcomes)
     assert set(exits) <= {0, 5}, outcomes
-    assert all(code == 5 for share, _, _, code, _ in outcomes if share == 1.0)  # every call fails: the budget runs out
+    assert all(o[3] == 5 for o in outcomes if o[0] == 1.0)  # every call fails: the budget runs out
     assert exits[0] >= 1 and exits[5] >= 1, outcomes  # both paths were exercised
+    assert backoff and max(backoff) <= 8, backoff  # capped exponential backoff
     print(
         f"\nFIGURES gcs-faults gcp-storage-emulator: {len(outcomes)} runs (shares x retries {FAULT_MATRIX}, seeds {SEEDS}), "
         f"{requests} requests, {sum(kinds.values())} faults {dict(kinds)}; exit 0 (fully configured): {exits[0]}, "
-        f"exit 5 (one-line error naming the endpoint, then repaired by a clean run): {exits[5]}; per run (share, retries, seed, exit, faults): {outcomes}"
+        f"exit 5 (one-line error naming the endpoint, then repaired by a clean run): {exits[5]}; per run (share, retries, seed, exit, faults, backoff seconds): {outcomes}"
     )
 
 
@@ -238,7 +255,7 @@ def test_a_lost_patch_response_is_retried_on_fake_gcs_server(fake_gcs, registry,
 
 
 @pytest.mark.parametrize("method", ["POST", "PATCH"], ids=["during-create", "during-settings"])
-def test_server_stopped_mid_run_exits_5_naming_the_endpoint(method, registry, bucket, tmp_path):
+def test_server_stopped_mid_run_exits_5_naming_the_endpoint(method, registry, bucket, tmp_path, backoff):
     server = start_gcp_storage_emulator()  # a dedicated instance: this test kills it
     proxy = proxy_for(server)
     try:
@@ -254,6 +271,7 @@ def test_server_stopped_mid_run_exits_5_naming_the_endpoint(method, registry, bu
     hint = next(line for line in result.stderr.splitlines() if line.startswith("Hint:"))
     assert proxy.url in hint, result.stderr
     assert [s.method for s in proxy.seen][:1] == ["GET"] and proxy.seen[-1].fault in ("trigger", "dead")
+    assert len(backoff) == 2 and sum(backoff) <= 0.75, backoff  # 3 attempts (the default), under a second of backoff
 
 
 def test_a_run_killed_after_create_is_completed_by_the_next_run(emulator, registry, bucket, tmp_path):

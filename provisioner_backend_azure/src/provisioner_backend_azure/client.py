@@ -52,11 +52,25 @@ def token_credential(creds: AzureCredentials, env: CloudEnvironment, clients: Cl
     return clients.get(credential_key(creds, env), build)
 
 
+MAX_BACKOFF_S = 8.0
+
+
 def _retry_policy(attempts: int) -> Any:
     from azure.storage.blob import ExponentialRetry
 
-    # Storage's default waits 15 s, then 18 s, ...; a provisioner should fail within seconds.
-    return ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=attempts - 1, random_jitter_range=1)
+    class CappedExponentialRetry(ExponentialRetry):
+        """About 1 s, 2 s, 4 s, then at most 8 s between attempts, with jitter.
+
+        Storage's default waits 15 s, then 18 s, ...; its formula (initial + base**n) is also
+        uncapped: with initial 1 and base 2 the 5th retry waited 33 s and the 9th 513 s, so
+        ``retries: 10`` outlived the provisioner's own timeout. A provisioner should fail within seconds.
+        """
+
+        def get_backoff_time(self, settings: dict[str, Any]) -> float:
+            ceiling = min(MAX_BACKOFF_S, 2.0 ** max(0, int(settings["count"]) - 1))
+            return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+
+    return CappedExponentialRetry(retry_total=attempts - 1)
 
 
 def throttled(fn: Callable[[], T], attempts: int) -> T:
@@ -83,9 +97,9 @@ def _throttle_delay(exc: Any, attempt: int) -> float:
     response = getattr(exc, "response", None)
     header = response.headers.get("Retry-After") if response is not None and getattr(response, "headers", None) is not None else None
     try:
-        return min(30.0, max(0.0, float(header))) if header else min(8.0, 2.0 ** (attempt - 1)) * (0.5 + random.random() / 2)  # noqa: S311
+        return min(30.0, max(0.0, float(header))) if header else min(MAX_BACKOFF_S, 2.0 ** (attempt - 1)) * (0.5 + random.random() / 2)  # noqa: S311
     except ValueError:  # an HTTP date: not worth parsing for a throttle
-        return min(8.0, 2.0 ** (attempt - 1))
+        return min(MAX_BACKOFF_S, 2.0 ** (attempt - 1))
 
 
 def blob_key(target: Target, creds: AzureCredentials, endpoint: str, auth: str, attempts: int) -> Hashable:

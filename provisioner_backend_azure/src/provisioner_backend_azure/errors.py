@@ -82,8 +82,12 @@ def name_not_resolved(exc: BaseException) -> bool:
     return False
 
 
-def map_error(exc: BaseException, *, operation: str, target: str, endpoint: str, role: str) -> ProvisionerError | None:
-    """The core error for ``exc``, raised by ``operation`` on ``target``; None when it is not an Azure error."""
+def map_error(exc: BaseException, *, operation: str, target: str, endpoint: str, role: str, attempts: int | None = None) -> ProvisionerError | None:
+    """The core error for ``exc``, raised by ``operation`` on ``target``; None when it is not an Azure error.
+
+    ``attempts``: the retry budget that was spent, said in network errors so "exhausted" is visible.
+    """
+    tries = f"after {attempts} attempt(s)" if attempts else "after the configured retries"
     from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError, ServiceRequestError, ServiceResponseError
 
     context = {"operation": operation, "target": target, "endpoint": endpoint}
@@ -134,7 +138,7 @@ def map_error(exc: BaseException, *, operation: str, target: str, endpoint: str,
             firewall = " With a key or SAS, AuthorizationFailure also means the account's network rules block this address." if code == "AuthorizationFailure" else ""
             return PermissionDenied(message, hint=needs + extra + firewall, context=context)
         if status == 429 or (status is not None and status >= 500):
-            return NetworkError(message, hint=f"{endpoint} kept failing after the configured retries; raise provision.backend.retries or try later.", context=context)
+            return NetworkError(message, hint=f"{endpoint} kept failing {tries}; raise provision.backend.retries or try later.", context=context)
         return ProvisionerError(message, hint="Azure rejected the request; the error code above says why.", context=context)
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)) or isinstance(exc, AzureError) and "timed out" in str(exc).lower():
         if name_not_resolved(exc):
@@ -144,7 +148,7 @@ def map_error(exc: BaseException, *, operation: str, target: str, endpoint: str,
                 context=context,
             )
         return NetworkError(
-            f"{operation} {target}: could not reach {endpoint}: {scrub(str(exc))}",
+            f"{operation} {target}: could not reach {endpoint} {tries}: {scrub(str(exc))}",
             hint=f"Check the network path to {endpoint} (proxy, firewall, private endpoint DNS) and that it is up.",  # named: the hint is what users act on
             context=context,
         )
@@ -154,14 +158,14 @@ def map_error(exc: BaseException, *, operation: str, target: str, endpoint: str,
 
 
 @contextmanager
-def translated(operation: str, *, target: str, endpoint: str, role: str) -> Iterator[None]:
+def translated(operation: str, *, target: str, endpoint: str, role: str, attempts: int | None = None) -> Iterator[None]:
     """Re-raise any Azure SDK error inside the block as the matching core error."""
     try:
         yield
     except ProvisionerError:
         raise
     except Exception as exc:  # noqa: BLE001 - mapped below, or re-raised untouched
-        mapped = map_error(exc, operation=operation, target=target, endpoint=endpoint, role=role)
+        mapped = map_error(exc, operation=operation, target=target, endpoint=endpoint, role=role, attempts=attempts)
         if mapped is None:
             raise
         raise mapped from exc

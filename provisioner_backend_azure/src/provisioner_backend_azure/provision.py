@@ -135,14 +135,14 @@ class Management:
         self.rg = self.t.resource_group or ""
 
     def call(self, operation: str, target: str, fn: Callable[[], Any], role: str = MGMT_ROLE) -> Any:
-        with translated(operation, target=target, endpoint=self.t.environment.arm_endpoint, role=role):
+        with translated(operation, target=target, endpoint=self.t.environment.arm_endpoint, role=role, attempts=self.opts.attempts):
             return fn()
 
     def get_or_none(self, operation: str, target: str, fn: Callable[[], Any], not_found: tuple[str, ...]) -> dict[str, Any] | None:
         """A GET that answers None for a 404 with one of the ``not_found`` codes."""
         from azure.core.exceptions import ResourceNotFoundError
 
-        with translated(operation, target=target, endpoint=self.t.environment.arm_endpoint, role=MGMT_ROLE):
+        with translated(operation, target=target, endpoint=self.t.environment.arm_endpoint, role=MGMT_ROLE, attempts=self.opts.attempts):
             try:
                 return rest_json(fn())
             except ResourceNotFoundError as exc:
@@ -392,7 +392,7 @@ class DataPlane:
         self.role = DATA_ROLE if access.auth == "token" else "a valid key or SAS"
 
     def call(self, operation: str, target: str, fn: Callable[[], Any], role: str | None = None) -> Any:
-        with translated(operation, target=target, endpoint=self.access.endpoint, role=role or self.role):
+        with translated(operation, target=target, endpoint=self.access.endpoint, role=role or self.role, attempts=self.opts.attempts):
             return sdk.throttled(fn, self.opts.attempts)
 
     def run(self) -> None:
@@ -438,7 +438,7 @@ class DataPlane:
         """A call that also tells a missing account (404 other than ContainerNotFound, or no DNS name) apart."""
         from azure.core.exceptions import ResourceNotFoundError, ServiceRequestError
 
-        with translated(operation, target=target, endpoint=self.access.endpoint, role=role or self.role):
+        with translated(operation, target=target, endpoint=self.access.endpoint, role=role or self.role, attempts=self.opts.attempts):
             try:
                 return sdk.throttled(fn, self.opts.attempts)
             except ResourceNotFoundError as exc:
@@ -512,7 +512,7 @@ class DataPlane:
         """Create the container private; True when someone else created it first (a concurrent run)."""
         from azure.core.exceptions import ResourceExistsError
 
-        with translated("create", target=f"container {self.t.container}", endpoint=self.access.endpoint, role=self.role):
+        with translated("create", target=f"container {self.t.container}", endpoint=self.access.endpoint, role=self.role, attempts=self.opts.attempts):
             try:
                 sdk.throttled(lambda: container.create_container(metadata=metadata), self.opts.attempts)
             except ResourceExistsError as exc:
