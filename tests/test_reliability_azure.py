@@ -156,6 +156,30 @@ def test_eight_processes_create_one_private_container(azurite, proxy, account, c
     )
 
 
+def test_eight_processes_strengthen_one_existing_container_without_losing_metadata(azurite, proxy, account, container, tmp_path):
+    from azure.storage.blob import RetentionPolicy
+
+    service = admin(azurite, account)
+    service.set_service_properties(delete_retention_policy=RetentionPolicy(enabled=True, days=90))
+    service.create_container(container, metadata={"owner": "alice", "costcenter": "cc42"})
+    root = azure_stack(tmp_path, account=account, container=container, auth=connection_auth(azurite, account, proxy), options={"metadata": METADATA}).root
+    # 8 reads of the container together, then 8 metadata writes together (each a merge of what it read).
+    proxy.hold(lambda m, p: m == "GET" and p == f"/{account}/{container}", 8)
+    proxy.hold(lambda m, p: m == "PUT" and p == f"/{account}/{container}", 8)
+
+    results = race_cli(root, 8, preload="azure.storage.blob")
+
+    assert [r.exit_code for r in results] == [0] * 8, [r.stderr for r in results]
+    assert proxy.broken_holds == 0
+    assert [s.query for s in proxy.seen if s.method == "PUT"] == ["restype=container&comp=metadata"] * 8
+    properties = service.get_container_client(container).get_container_properties()
+    assert dict(properties.metadata) == {"owner": "alice", "costcenter": "cc42", "managed_by": "provisioner", **METADATA}
+    assert properties.public_access is None
+    policy = service.get_service_properties()["delete_retention_policy"]
+    assert (policy.enabled, policy.days) == (True, 90)
+    assert not [s for s in proxy.seen if is_service_properties(s.method, s.path)]  # 90 days is never "raised" to 30
+
+
 # --- 2. injected faults -------------------------------------------------------------------------------
 
 FAULT_MATRIX = [(0.2, 3), (0.4, 3), (0.6, 3), (0.6, 6), (1.0, 3)]

@@ -166,6 +166,30 @@ def test_eight_processes_create_one_versioned_bucket_on_fake_gcs_server(fake_gcs
     print(f"\nFIGURES gcs-race fake-gcs-server: 8 processes, statuses {dict(statuses)}, creates reaching the server {len(creates)}, requests {len(proxy.seen)}")
 
 
+def test_eight_processes_strengthen_one_existing_bucket_without_losing_a_label(emulator, bucket, tmp_path):
+    # A hand-made bucket with its own labels and a longer soft delete; 8 processes read it together, then all PATCH together.
+    client = sdk_client(emulator.url)
+    existing = client.create_bucket(bucket, location="US")
+    existing.labels = {"owner": "alice", "cost-center": "cc-42"}
+    existing.soft_delete_policy.retention_duration_seconds = 60 * DAY
+    existing.patch()
+    proxy = proxy_for(emulator)
+    proxy.hold(lambda m, p: m == "GET" and p == f"/storage/v1/b/{bucket}", 8)
+    proxy.hold(lambda m, p: m == "PATCH" and p == f"/storage/v1/b/{bucket}", 8)
+    try:
+        root = gcs_stack(tmp_path, bucket=bucket, endpoint=proxy.url, options=OPTIONS).root
+        results = race_cli(root, 8, preload="google.cloud.storage")
+    finally:
+        proxy.stop()
+
+    assert [r.exit_code for r in results] == [0] * 8, [r.stderr for r in results]
+    assert proxy.broken_holds == 0 and sum(s.method == "PATCH" for s in proxy.seen) == 8
+    raw = raw_bucket(emulator.url, bucket)
+    assert raw["labels"] == {"owner": "alice", "cost-center": "cc-42", "managed-by": "provisioner", "purpose": "terraform-state", **LABELS}
+    assert int(raw["softDeletePolicy"]["retentionDurationSeconds"]) == 60 * DAY
+    assert raw["versioning"] == {"enabled": True} and raw["iamConfiguration"]["publicAccessPrevention"] == "enforced"
+
+
 # --- 2. injected faults -------------------------------------------------------------------------------
 
 # (share of requests faulted, provision.backend.retries); each with 6 seeds. 503, 429, reset, lost response.
