@@ -47,3 +47,14 @@ def fake_proxy(fake_gcs: ServerProcess) -> Iterator[RecordingProxy]:
 def bucket_name() -> str:
     """A fresh, valid bucket name, so tests share one server without interfering."""
     return f"tfstate-{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture(autouse=True)
+def _no_regional_access_boundary_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """google-auth (>= 2.4x) looks up a service account's allowed locations at iamcredentials.googleapis.com
+    in a background thread; point it at a closed loopback port so tests never try to leave the machine."""
+    try:
+        from google.auth import _regional_access_boundary_utils as rab
+    except ImportError:  # older google-auth: no such lookup
+        return
+    monkeypatch.setattr(rab, "_get_domain", lambda: "127.0.0.1:9")
