@@ -20,7 +20,6 @@ are botocore's own, only the sleeps are shorter. The subprocess run keeps the re
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 
@@ -32,7 +31,8 @@ from support.s3_reliability import SECRET_KEY, all_gaps, assert_clean_failure, o
 ARGS = ["backend", "app", "-s", "dev", "-o", "json"]
 # (share, seeds). 10 % and 30 % are within the budget: those runs must converge. From 50 % on,
 # a call can fail 5 times in a row: exit 0 or exit 5, both clean.
-SWEEP = [(0.1, range(3)), (0.3, range(6)), (0.5, range(3)), (0.7, range(2)), (0.9, range(1)), (1.0, range(1))]
+# (Seed 2 at 10 % happens to draw no fault at all: skipped, every run here must meet at least one.)
+SWEEP = [(0.1, (0, 1, 3)), (0.3, range(6)), (0.5, range(3)), (0.7, range(2)), (0.9, range(1)), (1.0, range(1))]
 WITHIN_BUDGET = 0.3
 
 
@@ -54,14 +54,16 @@ def cli(stack_tree):
     return CliRunner(stack_tree.root, PluginRegistry(environ={"PROVISIONER_LOAD_PLUGINS": "backend-s3"}))
 
 
-def _names() -> tuple[str, str]:
-    tag = uuid.uuid4().hex[:12]
+def _names(share: float, seed: int) -> tuple[str, str]:
+    # Fixed per (share, seed): the fault draws depend on the request paths, so random names would
+    # give each session different faults. moto_server is new in each session, so these are unique.
+    tag = f"{round(share * 100):03d}-{seed}"
     return f"fault-{tag}", f"fault-locks-{tag}"
 
 
 @pytest.mark.parametrize(("share", "seed"), [(share, seed) for share, seeds in SWEEP for seed in seeds])
 def test_faults_converge_or_fail_cleanly_never_half_configured_success(cli, stack_tree, proxy, moto_server, share, seed):
-    bucket, table = _names()
+    bucket, table = _names(share, seed)
     write_stack(stack_tree, proxy.url, bucket, table)
     proxy.plan = FaultPlan(share=share, seed=seed, faults=aws_faults())
 
@@ -85,7 +87,8 @@ def test_faults_converge_or_fail_cleanly_never_half_configured_success(cli, stac
         # The clean rerun converges and repairs whatever the failed run left undone.
         proxy.reset()
         repaired = one_result(cli.run(ARGS).stdout)
-        assert repaired["status"] in ("created", "updated")
+        # unchanged: every write had landed, but the answer to the last one was lost (a reset after forwarding).
+        assert repaired["status"] in ("created", "updated", "unchanged")
         assert all_gaps(moto_server.url, bucket, table) == []
     proxy.reset()
     quiet = one_result(cli.run(ARGS).stdout)
@@ -95,7 +98,7 @@ def test_faults_converge_or_fail_cleanly_never_half_configured_success(cli, stac
 
 def test_every_request_failing_is_exit_5_with_one_line_and_no_traceback_in_a_real_process(stack_tree, proxy, moto_server):
     # A real OS process with botocore's real backoff; retries: 2 keeps it short.
-    bucket, table = _names()
+    bucket, table = _names(1.0, 99)
     write_stack(stack_tree, proxy.url, bucket, table, options={"retries": 2})
     proxy.plan = FaultPlan(share=1.0, faults=aws_faults())
 

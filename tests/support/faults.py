@@ -199,21 +199,29 @@ class Gate:
         self._forward = True
         self._lock = threading.Lock()
         self._handled = 0
+        self._waiting = 0
         self.settled = threading.Event()  # set once every held request has its outcome (forwarded or dropped)
 
     def take(self, request: Request) -> bool:
+        """Reserve a place at the gate for ``request`` (False: it passes freely)."""
         with self._lock:
             if self._opened.is_set() or len(self.held) >= self.parties or not self.match(request):
                 return False
             self.held.append(request)
-            if len(self.held) >= self.parties:
-                self.arrived.set()
-                if self.auto_open:
-                    self._opened.set()
             return True
 
     def wait_turn(self) -> bool:
-        """Block the holding thread; True to forward, False to drop. Opens by itself after ``timeout`` (tests never hang)."""
+        """Block the holding thread; True to forward (or answer), False to drop. Opens by itself after ``timeout`` (tests never hang).
+
+        A party counts as arrived only here: for an ``after_forward`` gate, once the server has answered it,
+        so an auto-opening gate never lets one party act before every party's answer is in.
+        """
+        with self._lock:
+            self._waiting += 1
+            if self._waiting >= self.parties:
+                self.arrived.set()
+                if self.auto_open:
+                    self._opened.set()
         if not self._opened.wait(self.timeout):
             self.open()
         return self._forward
