@@ -59,6 +59,10 @@ def test_eight_processes_provision_one_new_bucket_and_lock_table(moto_server, st
         assert len(table_creates) == PROCESSES and Counter(e.status for e in table_creates) == {200: 1, 400: PROCESSES - 1}, dynamodb
 
         results = [one_result(out) for out, _ in outputs]
+        print(
+            f"\nFIGURES processes={PROCESSES} requests={len(proxy.exchanges)} create_bucket={dict(Counter(e.status for e in creates))}"
+            f" create_table={dict(Counter(e.status for e in table_creates))} statuses={dict(Counter(r['status'] for r in results))}"
+        )
         assert {r["status"] for r in results} <= {"created", "updated", "unchanged"}
         for out, err in outputs:
             assert SECRET_KEY not in out + err and "Traceback" not in out + err

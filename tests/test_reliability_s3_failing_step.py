@@ -21,7 +21,16 @@ import pytest
 from provisioner_core.plugins import PluginRegistry
 from provisioner_core.testing import CliRunner
 from support.faults import AWS_THROTTLING, AWS_UNAVAILABLE, RESET, FaultPlan, FaultProxy, Request, is_write
-from support.s3_reliability import admin, all_gaps, assert_clean_failure, bucket_gaps, one_result, table_gaps, write_stack
+from support.s3_reliability import (
+    admin,
+    all_gaps,
+    assert_clean_failure,
+    bucket_gaps,
+    one_result,
+    shorten_throttling_backoff,
+    table_gaps,
+    write_stack,
+)
 
 ARGS = ["backend", "app", "-s", "dev", "-o", "json"]
 # step -> (the S3 subresource of its PUT, the setting named in drift and in bucket_gaps)
@@ -37,9 +46,7 @@ S3_STEPS = {
 
 @pytest.fixture(autouse=True)
 def _short_throttling_backoff(monkeypatch):
-    from botocore.retries.standard import ExponentialBackoff
-
-    monkeypatch.setitem(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG, "throttling_base_scale", 0.05)
+    shorten_throttling_backoff(monkeypatch)
 
 
 @pytest.fixture

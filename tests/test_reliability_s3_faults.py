@@ -20,13 +20,22 @@ are botocore's own, only the sleeps are shorter. The subprocess run keeps the re
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
 from provisioner_core.plugins import PluginRegistry
 from provisioner_core.testing import CliRunner
 from support.faults import FaultPlan, FaultProxy, aws_faults, is_write
-from support.s3_reliability import SECRET_KEY, all_gaps, assert_clean_failure, one_result, run_provision, write_stack
+from support.s3_reliability import (
+    SECRET_KEY,
+    all_gaps,
+    assert_clean_failure,
+    one_result,
+    run_provision,
+    shorten_throttling_backoff,
+    write_stack,
+)
 
 ARGS = ["backend", "app", "-s", "dev", "-o", "json"]
 # (share, seeds). 10 % and 30 % are within the budget: those runs must converge. From 50 % on,
@@ -34,13 +43,17 @@ ARGS = ["backend", "app", "-s", "dev", "-o", "json"]
 # (Seed 2 at 10 % happens to draw no fault at all: skipped, every run here must meet at least one.)
 SWEEP = [(0.1, (0, 1, 3)), (0.3, range(6)), (0.5, range(3)), (0.7, range(2)), (0.9, range(1)), (1.0, range(1))]
 WITHIN_BUDGET = 0.3
+# PROVISIONER_RELIABILITY_SEEDS=N widens the sweep to seeds 0..N-1 at every share (the figures in
+# docs/reliability.md). Then a 30 % run may exhaust its budget too (a call failing 5 times in a row,
+# 0.3^5 = 0.24 % per call): only "exit 0 fully configured, or exit 5 clean" is asserted.
+WIDE = int(os.environ.get("PROVISIONER_RELIABILITY_SEEDS") or 0)
+if WIDE:
+    SWEEP = [(share, range(WIDE)) for share in (0.1, 0.3, 0.5, 0.7, 0.9, 1.0)]
 
 
 @pytest.fixture(autouse=True)
 def _short_throttling_backoff(monkeypatch):
-    from botocore.retries.standard import ExponentialBackoff
-
-    monkeypatch.setitem(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG, "throttling_base_scale", 0.05)
+    shorten_throttling_backoff(monkeypatch)
 
 
 @pytest.fixture
@@ -73,10 +86,10 @@ def test_faults_converge_or_fail_cleanly_never_half_configured_success(cli, stac
     print(
         f"\nFIGURES share={share} seed={seed} exit={result.exit_code} requests={sum(outcomes.values())} {json.dumps(outcomes, sort_keys=True)}"
     )
-    assert len(proxy.faulted()) > 0
+    assert len(proxy.faulted()) > 0 or WIDE
     assert result.exit_code in (0, 5), result.output
     assert "Traceback" not in result.output and SECRET_KEY not in result.output
-    if share <= WITHIN_BUDGET:
+    if share <= WITHIN_BUDGET and not WIDE:
         assert result.exit_code == 0, result.output
     if result.exit_code == 0:
         # Success is only ever reported with every setting in place.
@@ -87,6 +100,7 @@ def test_faults_converge_or_fail_cleanly_never_half_configured_success(cli, stac
         # The clean rerun converges and repairs whatever the failed run left undone.
         proxy.reset()
         repaired = one_result(cli.run(ARGS).stdout)
+        print(f"FIGURES rerun={repaired['status']}")
         # unchanged: every write had landed, but the answer to the last one was lost (a reset after forwarding).
         assert repaired["status"] in ("created", "updated", "unchanged")
         assert all_gaps(moto_server.url, bucket, table) == []

@@ -35,7 +35,7 @@ def _is_put(bucket: str, subresource: str):
     return lambda r: r.method == "PUT" and r.path == f"/{bucket}" and r.query_keys == (subresource,)
 
 
-def _kill_at(proxy: FaultProxy, gate, root):
+def _kill_at(gate, root):
     """Start a run, wait until it is held at ``gate``, SIGKILL it, then drop the held call (it never reaches moto)."""
     victim = start_provision(root)
     try:
@@ -55,7 +55,7 @@ def test_a_run_killed_after_create_bucket_is_completed_by_the_next_run(moto_serv
         write_stack(stack_tree, proxy.url, bucket)
         gate = proxy.hold(_is_put(bucket, "versioning"))
 
-        _kill_at(proxy, gate, stack_tree.root)
+        _kill_at(gate, stack_tree.root)
 
         creates = [e for e in proxy.exchanges if e.request.method == "PUT" and e.request.path == f"/{bucket}" and not e.request.query]
         assert [e.status for e in creates] == [200]  # CreateBucket went through; no setting did
@@ -95,7 +95,7 @@ def test_a_run_killed_after_create_table_is_completed_by_the_next_run(moto_serve
         write_stack(stack_tree, proxy.url, bucket, table)
         gate = proxy.hold(lambda r: r.aws_operation == "UpdateContinuousBackups")
 
-        _kill_at(proxy, gate, stack_tree.root)
+        _kill_at(gate, stack_tree.root)
 
         assert [e.status for e in proxy.exchanges if e.request.aws_operation == "CreateTable"] == [200]
         assert table_gaps(admin(moto_server.url, "dynamodb"), table) == ["pitr"]
