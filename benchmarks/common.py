@@ -15,6 +15,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # support.servers: the same server help
 BIN = Path(sys.executable).parent
 PROVISION = str(BIN / "provision")
 ENV = {**os.environ, "CHECKPOINT_DISABLE": "1", "AWS_EC2_METADATA_DISABLED": "true"}
+# Measure as installed software runs: with bytecode caches (this sandbox sets PYTHONDONTWRITEBYTECODE).
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 KEY_ID, SECRET = "AKIABENCH", "bench-secret-value"
 
 
