@@ -6,13 +6,13 @@ from provisioner_hello import plugin
 
 
 def test_hello_is_listed(provision_cli, register_plugin):
-    register_plugin(plugin, name="hello")
+    register_plugin(plugin.plugin, name="hello")
     data = json.loads(provision_cli.run(["plugins", "-o", "json"]).stdout)
     assert any(p["name"] == "hello" and p["status"] == "loaded" for p in data["plugins"])
 
 
 def test_hello_writes_then_is_idempotent(stack_tree, provision_cli, register_plugin, tmp_path):
-    register_plugin(plugin, name="hello")
+    register_plugin(plugin.plugin, name="hello")
     stack_tree.stack("dev", {
         "vars": {"stage": "dev"},
         "components": {"terraform": {"app": {"provision": {"hello": {"enabled": True, "folder": str(tmp_path / "out")}}}}},
@@ -25,7 +25,7 @@ def test_hello_writes_then_is_idempotent(stack_tree, provision_cli, register_plu
 
 
 def test_missing_folder_is_exit_2(stack_tree, provision_cli, register_plugin):
-    register_plugin(plugin, name="hello")
+    register_plugin(plugin.plugin, name="hello")
     stack_tree.stack("dev", {"vars": {"stage": "dev"}, "components": {"terraform": {"app": {"provision": {"hello": {"enabled": True}}}}}})
     result = provision_cli.run(["hello", "app", "-s", "dev"], exit_code=2)
     assert "provision.hello.folder is required" in result.stderr

@@ -40,6 +40,7 @@ from provisioner_core.events import (
 from provisioner_core.hookspecs import hookimpl, hookspec
 from provisioner_core.options import OptionReader
 from provisioner_core.results import Action, Drift, Outcome, ProvisionResult, Resolution, Status
+from provisioner_core.simple import provisioner
 from provisioner_core.spec import EventSpec, ProvisionerSpec
 from provisioner_core.stacks.component import ResolvedComponent
 
@@ -86,4 +87,5 @@ __all__ = [
     "Status",
     "hookimpl",
     "hookspec",
+    "provisioner",
 ]

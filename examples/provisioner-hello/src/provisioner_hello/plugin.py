@@ -23,18 +23,15 @@ from provisioner_core import (
     ProvisionerSpec,
     ProvisionResult,
     ResolvedComponent,
-    hookimpl,
+    provisioner,
 )
 
-
-@hookimpl
-def register_provisioner() -> ProvisionerSpec:
-    return ProvisionerSpec(
-        name="hello",
-        type="hello",
-        events=(BEFORE_TERRAFORM_INIT, MANUAL_PROVISION),
-        description="Writes a greeting file for each component",
-    )
+SPEC = ProvisionerSpec(
+    name="hello",
+    type="hello",
+    events=(BEFORE_TERRAFORM_INIT, MANUAL_PROVISION),
+    description="Writes a greeting file for each component",
+)
 
 
 def provision(component: ResolvedComponent, options: Mapping[str, Any], dry_run: bool) -> ProvisionResult:
@@ -58,11 +55,5 @@ def provision(component: ResolvedComponent, options: Mapping[str, Any], dry_run:
     return recorder.result()
 
 
-@hookimpl
-def before_terraform_init(component: ResolvedComponent, options: Mapping[str, Any], dry_run: bool) -> ProvisionResult:
-    return provision(component, options, dry_run)
-
-
-@hookimpl
-def manual_provision(component: ResolvedComponent, options: Mapping[str, Any], dry_run: bool) -> ProvisionResult:
-    return provision(component, options, dry_run)
+# The plugin: declares SPEC and runs `provision` at each of its events (entry point "...plugin:plugin").
+plugin = provisioner(SPEC, provision)
