@@ -15,7 +15,9 @@ run makes reads only.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from attrs import field, frozen
@@ -413,10 +415,14 @@ class DataPlane:
                 hint="Azure AD tokens are only sent over https; check the endpoint and auth.providers.azure.",
                 context={"endpoint": self.access.endpoint, "source": self.t.endpoint_source},
             ) from exc
-        if not self.t.management or self.run_.mgmt_missing:
-            if not self.opts.skips("blob_soft_delete"):
+        container = service.get_container_client(self.t.container)
+        if (not self.t.management or self.run_.mgmt_missing) and not self.opts.skips("blob_soft_delete"):
+            # The two reads of a no-op check are independent: the container's goes out while the service's is handled.
+            with _first_attempt_in_background(container.get_container_properties) as read_container:
                 self.blob_retention(service)
-        self.container(service)
+                self.container(container, read_container)
+        else:
+            self.container(container, container.get_container_properties)
 
     def account_missing(self) -> ConfigError:
         if self.run_.mgmt_missing:
@@ -480,9 +486,8 @@ class DataPlane:
         self.rec.write("create-container", f"container {self.t.container}", None, f"private, metadata {MANAGED_BY_METADATA}")
         self.rec.details.update(container_public_access="private", container_metadata=self.opts.desired_metadata())
 
-    def container(self, service: Any) -> None:
-        container = service.get_container_client(self.t.container)
-        properties = self.first_call("read", f"container {self.t.container}", container.get_container_properties)
+    def container(self, container: Any, read: Callable[[], Any]) -> None:
+        properties = self.first_call("read", f"container {self.t.container}", read)
         if properties is None:
             if self.opts.report_only:
                 raise self.run_.missing(f"container {self.t.container}", "create it yourself")
@@ -606,3 +611,23 @@ def _snake(camel: str) -> str:
     return {"minimumTlsVersion": "min_tls_version", "supportsHttpsTrafficOnly": "https_only", "allowBlobPublicAccess": "allow_blob_public_access", "allowSharedKeyAccess": "allow_shared_key_access"}.get(
         camel, camel
     )
+
+
+@contextlib.contextmanager
+def _first_attempt_in_background(read: Callable[[], Any]) -> Iterator[Callable[[], Any]]:
+    """Start ``read`` now; the returned callable gives that first answer (or error), then reads afresh.
+
+    Retries (throttling, a dropped connection) therefore re-issue the request exactly as before.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="azure-read") as pool:
+        future = pool.submit(read)
+        used = False
+
+        def answer() -> Any:
+            nonlocal used
+            if used:
+                return read()
+            used = True
+            return future.result()
+
+        yield answer
