@@ -11,7 +11,7 @@ import provisioner_backend_azure.plugin as azure_plugin
 
 @pytest.fixture
 def project(stack_tree, register_plugin, azurite, account, container):
-    register_plugin(azure_plugin, name="backend-azurerm", distribution="provisioner-backend-azure")
+    register_plugin(azure_plugin.plugin, name="backend-azurerm", distribution="provisioner-backend-azure")
     stack_tree.component("vpc")
 
     def write(**backend_extra):

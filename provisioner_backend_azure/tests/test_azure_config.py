@@ -287,7 +287,7 @@ def test_sas_signatures_are_scrubbed_from_service_messages():
 
 def test_entry_point_and_spec():
     eps = [ep for ep in metadata.entry_points(group="provisioner") if ep.name == "backend-azurerm"]
-    assert [ep.value for ep in eps] == ["provisioner_backend_azure.plugin"]
+    assert [ep.value for ep in eps] == ["provisioner_backend_azure.plugin:plugin"]
     spec = eps[0].load().register_provisioner()
     assert (spec.name, spec.type, spec.backend_types) == ("backend-azurerm", "backend", ("azurerm",))
     assert spec.events == ("before.terraform.init", "manual.provision")

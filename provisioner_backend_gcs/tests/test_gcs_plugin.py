@@ -35,7 +35,7 @@ def _component(url: str, bucket: str, *, backend_type: str = "gcs", enabled: boo
 
 def test_entry_point_is_registered_in_the_provisioner_group() -> None:
     (entry,) = [ep for ep in metadata.entry_points(group="provisioner") if ep.name == "backend-gcs"]
-    assert entry.value == "provisioner_backend_gcs.plugin"
+    assert entry.value == "provisioner_backend_gcs.plugin:plugin"
     assert entry.dist is not None and entry.dist.name == "provisioner-backend-gcs"
 
 

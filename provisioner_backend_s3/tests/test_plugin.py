@@ -15,7 +15,7 @@ from support.s3_helpers import ACCESS_KEY, SECRET_KEY, aws_auth, component, run
 
 def test_listing_plugins_imports_no_cloud_sdk():
     code = (
-        "import sys, provisioner_backend_s3.plugin as p; p.register_provisioner(); "
+        "import sys, provisioner_backend_s3.plugin as p; p.plugin.register_provisioner(); "
         "bad = [m for m in sys.modules if m.startswith(('boto3', 'botocore', 'google.cloud', 'azure'))]; "
         "assert not bad, bad"
     )
@@ -24,7 +24,7 @@ def test_listing_plugins_imports_no_cloud_sdk():
 
 def test_the_entry_point_is_registered_and_loads():
     (entry,) = [ep for ep in metadata.entry_points(group="provisioner") if ep.name == "backend-s3"]
-    assert entry.value == "provisioner_backend_s3.plugin"
+    assert entry.value == "provisioner_backend_s3.plugin:plugin"
 
     registry = PluginRegistry(environ={"PROVISIONER_LOAD_PLUGINS": "backend-s3"}).load()
     (found,) = [rp for rp in registry.provisioners() if rp.spec.name == "backend-s3"]

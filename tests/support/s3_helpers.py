@@ -38,11 +38,11 @@ def run(
     auth: AuthContext | None = None,
     clients: ClientCache | None = None,
 ) -> ProvisionResult:
-    """Call the plugin's manual_provision hook with the arguments the runner passes."""
+    """Run the provisioner with the arguments the runner passes at manual.provision."""
     from provisioner_backend_s3 import plugin
 
     comp = component(backend, options)
-    return plugin.manual_provision(
+    return plugin.run(
         component=comp,
         auth=auth or aws_auth(),
         options=comp.provision_options("backend"),

@@ -1,7 +1,7 @@
 """The ``backend-azurerm`` provisioner: registered through the ``provisioner`` entry point.
 
 Importing this module imports no Azure SDK (listing plugins stays fast); the work is in
-:mod:`provisioner_backend_azure.provision`, loaded when a hook runs.
+:mod:`provisioner_backend_azure.provision`, loaded when the provisioner runs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from provisioner_core import (
     ProvisionerSpec,
     ProvisionResult,
     ResolvedComponent,
-    hookimpl,
+    provisioner,
 )
 
 SPEC = ProvisionerSpec(
@@ -29,22 +29,11 @@ SPEC = ProvisionerSpec(
 )
 
 
-@hookimpl
-def register_provisioner() -> ProvisionerSpec:
-    return SPEC
-
-
-def _provision(component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache) -> ProvisionResult:
+def run(component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache) -> ProvisionResult:
     from provisioner_backend_azure.provision import provision
 
     return provision(component, auth, options, dry_run, clients)
 
 
-@hookimpl
-def before_terraform_init(component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache) -> ProvisionResult:
-    return _provision(component, auth, options, dry_run, clients)
-
-
-@hookimpl
-def manual_provision(component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache) -> ProvisionResult:
-    return _provision(component, auth, options, dry_run, clients)
+# The registered plugin (entry point "...plugin:plugin"): SPEC, with run at each of its events.
+plugin = provisioner(SPEC, run)

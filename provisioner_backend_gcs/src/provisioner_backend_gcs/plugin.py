@@ -1,7 +1,7 @@
 """The ``backend-gcs`` provisioner: creates and secures the bucket of a Terraform gcs backend.
 
 Enable it on a component with ``backend_type: gcs`` and ``provision: {backend: {enabled: true}}``.
-This module imports no cloud SDK: google-cloud-storage loads only when a hook runs.
+This module imports no cloud SDK: google-cloud-storage loads only when the provisioner runs.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from provisioner_core import (
     ProvisionerSpec,
     ProvisionResult,
     ResolvedComponent,
-    hookimpl,
+    provisioner,
 )
 
 SPEC = ProvisionerSpec(
@@ -29,26 +29,11 @@ SPEC = ProvisionerSpec(
 )
 
 
-@hookimpl
-def register_provisioner() -> ProvisionerSpec:
-    return SPEC
-
-
-def _run(component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache) -> ProvisionResult:
+def run(component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache) -> ProvisionResult:
     from provisioner_backend_gcs.provision import provision_backend
 
     return provision_backend(component.backend, auth, options, dry_run=dry_run, clients=clients)
 
 
-@hookimpl
-def before_terraform_init(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache
-) -> ProvisionResult:
-    return _run(component, auth, options, dry_run, clients)
-
-
-@hookimpl
-def manual_provision(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache
-) -> ProvisionResult:
-    return _run(component, auth, options, dry_run, clients)
+# The registered plugin (entry point "...plugin:plugin"): SPEC, with run at each of its events.
+plugin = provisioner(SPEC, run)

@@ -1,4 +1,4 @@
-"""The pluggy hooks of ``backend-s3``: declaration and the two lifecycle events it serves."""
+"""The ``backend-s3`` provisioner: its declaration, run at before.terraform.init and manual.provision."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from provisioner_core import (
     ProvisionerSpec,
     ProvisionResult,
     ResolvedComponent,
-    hookimpl,
+    provisioner,
 )
 
 SPEC = ProvisionerSpec(
@@ -25,14 +25,7 @@ SPEC = ProvisionerSpec(
 )
 
 
-@hookimpl
-def register_provisioner() -> ProvisionerSpec:
-    return SPEC
-
-
-def _provision(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache
-) -> ProvisionResult:
+def run(component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache) -> ProvisionResult:
     # Imported here: provision pulls in the SDK-facing modules, which plugin listing must not pay for.
     from provisioner_backend_s3.config import parse_backend
     from provisioner_backend_s3.provision import provision
@@ -41,15 +34,5 @@ def _provision(
     return provision(component.backend, options, auth.require("aws"), clients, dry_run=dry_run)
 
 
-@hookimpl
-def before_terraform_init(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache
-) -> ProvisionResult:
-    return _provision(component, auth, options, dry_run, clients)
-
-
-@hookimpl
-def manual_provision(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache
-) -> ProvisionResult:
-    return _provision(component, auth, options, dry_run, clients)
+# The registered plugin (entry point "...plugin:plugin"): SPEC, with run at each of its events.
+plugin = provisioner(SPEC, run)
