@@ -193,14 +193,14 @@ def run_batch(
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                future.result()
+                if not future.cancelled():  # --fail-fast cancels the queued units: they simply did not run
+                    future.result()
             done = sum(1 for u in units if u.ran)
             failed = sum(1 for u in units if u.error is not None)
             if progress is not None:
                 progress(done, len(units), failed)
             if stop.is_set():
-                for future in pending:
-                    future.cancel()
+                pending = {future for future in pending if not future.cancel()}
     metrics = _metrics(provisioning, units, skipped, time.perf_counter() - started)
     return BatchResult(provisioner_type, dry_run, units, skipped, metrics, shard)
 
