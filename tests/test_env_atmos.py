@@ -167,12 +167,31 @@ def test_state_is_separate_even_when_the_bucket_is_shared(stack_tree, provision_
     project.file("stacks/dev.yaml", DEV_STACK.replace("bucket: acme-dev-tfstate", "bucket: acme-tfstate"))
     data = json.loads(provision_cli.run(["env", "create", "feature-x", "-o", "json"]).stdout)
     states = {r["source"]: r["target"] for r in data["mapping"] if r["kind"] == "state"}
-    assert states == {"s3://acme-tfstate/app/terraform.tfstate": "s3://acme-tfstate/feature-x/app/terraform.tfstate"}
+    # Each stack is its own workspace (Atmos): the shared bucket and key already give the clone its own state objects.
+    assert states == {
+        "s3://acme-tfstate/app/dev-api/app/terraform.tfstate": "s3://acme-tfstate/app/feature-x-api/app/terraform.tfstate",
+        "s3://acme-tfstate/db/dev/app/terraform.tfstate": "s3://acme-tfstate/db/feature-x/app/terraform.tfstate",
+    }
     for component in ("api", "db"):
         target = json.loads(provision_cli.run(["describe", component, "-s", "feature-x", "-o", "json"]).stdout)["backend"]
         source = json.loads(provision_cli.run(["describe", component, "-s", "dev", "-o", "json"]).stdout)["backend"]
         assert (target["bucket"], source["bucket"]) == ("acme-tfstate", "acme-tfstate")
+        assert target["key"] == source["key"] == "app/terraform.tfstate"  # nothing to rewrite
+
+
+def test_with_workspaces_off_the_clone_gets_its_own_key(stack_tree, provision_cli):
+    project = atmos_project(stack_tree.root)
+    project.config["components"]["terraform"]["workspaces_enabled"] = False
+    project.write_config()
+    project.file("stacks/dev.yaml", DEV_STACK.replace("bucket: acme-dev-tfstate", "bucket: acme-tfstate"))
+    data = json.loads(provision_cli.run(["env", "create", "feature-x", "-o", "json"]).stdout)
+    states = {r["source"]: r["target"] for r in data["mapping"] if r["kind"] == "state"}
+    assert states == {"s3://acme-tfstate/app/terraform.tfstate": "s3://acme-tfstate/feature-x/app/terraform.tfstate"}
+    for component in ("api", "db"):
+        target = json.loads(provision_cli.run(["describe", component, "-s", "feature-x", "-o", "json"]).stdout)["backend"]
+        source = json.loads(provision_cli.run(["describe", component, "-s", "dev", "-o", "json"]).stdout)["backend"]
         assert target["key"] == "feature-x/app/terraform.tfstate" and source["key"] == "app/terraform.tfstate"
+        assert target["workspace_key_prefix"] == source["workspace_key_prefix"]
 
 
 def test_the_report_has_every_step_and_the_cost_delta(project, provision_cli):

@@ -43,7 +43,7 @@ def test_without_force_it_only_shows_what_it_would_do(project, provision_cli):
     # Reverse dependency order: db depends on app, so db is destroyed first.
     assert "Environment feature-x would be destroyed:\n  terraform destroy, in this order:\n    - feature-x/db\n    - feature-x/app" in result.stdout
     assert "files to remove:\n    - stacks/feature-x.yaml" in result.stdout
-    assert "state object s3://acme-feature-x-tfstate/app.tfstate of feature-x/app" in result.stdout
+    assert "state object s3://acme-feature-x-tfstate/app/feature-x/app.tfstate of feature-x/app" in result.stdout
     assert "Error: destroying environment 'feature-x' needs --force" in result.stderr
     data = json.loads(provision_cli.run(["env", "destroy", "feature-x", "-o", "json"], exit_code=2).stdout)
     assert data["components"] == ["feature-x/db", "feature-x/app"] and data["done"] is False and data["removed"] == []

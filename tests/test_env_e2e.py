@@ -32,7 +32,7 @@ backend_type: s3
 backend:
   s3:
     bucket: {bucket}     # one state bucket per environment
-    key: app/terraform.tfstate
+    key: terraform.tfstate
     region: us-east-1
     use_lockfile: true
     endpoints: {{s3: "{endpoint}", sts: "{endpoint}"}}
@@ -78,8 +78,9 @@ def s3(endpoint: str):
     return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET)
 
 
-def state(client, bucket: str) -> dict:
-    return json.loads(client.get_object(Bucket=bucket, Key="app/terraform.tfstate")["Body"].read())
+def state(client, bucket: str, stack: str) -> dict:
+    # Atmos's layout: <component>/<workspace = stack>/<key>.
+    return json.loads(client.get_object(Bucket=bucket, Key=f"app/{stack}/terraform.tfstate")["Body"].read())
 
 
 def test_create_provision_apply_with_separate_state_then_destroy(project, provision_cli, moto_server):
@@ -94,7 +95,7 @@ def test_create_provision_apply_with_separate_state_then_destroy(project, provis
     provision_cli.run(["env", "verify", "feature-x", "--against", "dev", "--check-backends"])
 
     provision_cli.run(["terraform", "apply", "app", "-s", "feature-x", "--auto-approve"])
-    dev, feature = state(client, project.bucket("dev")), state(client, project.bucket("feature-x"))
+    dev, feature = state(client, project.bucket("dev"), "dev"), state(client, project.bucket("feature-x"), "feature-x")
     assert dev["outputs"]["name"]["value"] == "acme-app-dev"
     assert feature["outputs"]["name"]["value"] == "acme-app-feature-x"
     assert dev["lineage"] != feature["lineage"]
@@ -102,10 +103,10 @@ def test_create_provision_apply_with_separate_state_then_destroy(project, provis
 
     destroyed = provision_cli.run(["env", "destroy", "feature-x", "--force"])
     assert "Destroyed environment feature-x." in destroyed.stdout
-    assert f"state object s3://{project.bucket('feature-x')}/app/terraform.tfstate of feature-x/app" in destroyed.stdout
+    assert f"state object s3://{project.bucket('feature-x')}/app/feature-x/terraform.tfstate of feature-x/app" in destroyed.stdout
     assert f"state bucket {project.bucket('feature-x')}: made for feature-x" in destroyed.stdout
-    assert state(client, project.bucket("feature-x"))["resources"] == []
-    assert state(client, project.bucket("dev"))["resources"] != []  # dev is untouched
+    assert state(client, project.bucket("feature-x"), "feature-x")["resources"] == []
+    assert state(client, project.bucket("dev"), "dev")["resources"] != []  # dev is untouched
     assert not (project.root / "stacks" / "feature-x.yaml").exists()
     assert SECRET not in destroyed.output
     # The component folder's backend.tf.json pointed at feature-x: removed, so plain terraform there cannot hit a destroyed env.

@@ -77,8 +77,11 @@ def test_a_correct_environment_passes(project, provision_cli):
         ("acme-fx-jobs", "acme-jobs", "same-name", "isolated resource queue (aws_sqs_queue) keeps the name 'acme-jobs'"),
         ("acme-app-feature-x", "acme-app-for-devices", None, None),
         ("LOG_LEVEL: debug", "LOG_LEVEL: https://logs.dev.example.com", "renamed", "feature-x/app: env.LOG_LEVEL = 'https://logs.dev.example.com' still names dev"),
-        ("bucket: acme-feature-x-tfstate", "bucket: acme-dev-tfstate", "same-state",
-         "feature-x/app keeps its state at s3://acme-dev-tfstate/app/terraform.tfstate, the same place as dev/app"),
+        # The same bucket alone is not the same state (the workspace differs); the same workspace too is.
+        ("bucket: acme-feature-x-tfstate", "bucket: acme-dev-tfstate", "renamed", "feature-x/app: backend.bucket = 'acme-dev-tfstate' still names dev"),
+        ("bucket: acme-feature-x-tfstate\n    key: app/terraform.tfstate\ncomponents:\n  terraform:\n    app:\n",
+         "bucket: acme-dev-tfstate\n    key: app/terraform.tfstate\ncomponents:\n  terraform:\n    app:\n      metadata: {terraform_workspace: dev}\n", "same-state",
+         "feature-x/app keeps its state at s3://acme-dev-tfstate/app/dev/app/terraform.tfstate, the same place as dev/app"),
         ("bucket: acme-feature-x-tfstate", "bucket: Acme_Feature_X", "name-limit", "aws_s3_bucket name 'Acme_Feature_X' (backend.bucket of feature-x/app) has characters"),
         ("acme-app-feature-x", "acme-app-feature-x-" + "x" * 50, "name-limit",
          f"aws_lambda_function name 'acme-app-feature-x-{'x' * 50}' (dev/app -> feature-x/app) is 69 characters, over the limit of 64"),

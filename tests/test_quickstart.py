@@ -20,7 +20,7 @@ def test_quickstart_runs_end_to_end():
     assert run.returncode == 0, out
     assert "planned s3://acme-dev-tfstate" in out  # the dry run
     assert "versioning: Enabled" in out
-    assert "object: app/terraform.tfstate" in out  # terraform's state landed in the bucket
+    assert "object: app/dev/terraform.tfstate" in out  # terraform's state landed in the bucket
     assert "unchanged s3://acme-dev-tfstate" in out  # the second run changed nothing
     assert "No changes." in out
     assert "quickstart-local-secret" not in out

@@ -31,7 +31,7 @@ def s3_stack(stage: str, endpoint: str, bucket: str, *, key_id: str = KEY_ID, se
         "vars": {"stage": stage},
         "backend_type": "s3",
         "backend": {"s3": {
-            "bucket": bucket, "key": "app/terraform.tfstate", "region": "us-east-1", "use_lockfile": True,
+            "bucket": bucket, "key": "terraform.tfstate", "region": "us-east-1", "use_lockfile": True,
             "endpoints": {"s3": endpoint, "sts": endpoint}, "use_path_style": True,
             "skip_credentials_validation": True, "skip_requesting_account_id": True, "skip_metadata_api_check": True, "skip_region_validation": True,
             **(extra_backend or {}),
@@ -76,7 +76,8 @@ def test_apply_creates_backend_and_state_lands_under_the_key(project, provision_
     assert summary["results"][0]["event"] == "before.terraform.init"
     client = s3(moto_server.url)
     assert client.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
-    state = json.loads(client.get_object(Bucket=bucket, Key="app/terraform.tfstate")["Body"].read())
+    # Atmos's layout: <workspace_key_prefix = component>/<workspace = stack>/<key>.
+    state = json.loads(client.get_object(Bucket=bucket, Key="app/dev/terraform.tfstate")["Body"].read())
     assert state["outputs"]["name"]["value"] == "app-dev"
     assert SECRET not in result.stdout + result.stderr
 
@@ -89,16 +90,16 @@ def test_two_stacks_get_two_separate_state_objects(project, provision_cli, moto_
     provision_cli.run(["terraform", "apply", "app", "-s", "dev", "--auto-approve"])
     provision_cli.run(["terraform", "apply", "app", "-s", "staging", "--auto-approve"])
     client = s3(moto_server.url)
-    dev = json.loads(client.get_object(Bucket=project.buckets["dev"], Key="app/terraform.tfstate")["Body"].read())
-    staging = json.loads(client.get_object(Bucket=project.buckets["staging"], Key="app/terraform.tfstate")["Body"].read())
+    dev = json.loads(client.get_object(Bucket=project.buckets["dev"], Key="app/dev/terraform.tfstate")["Body"].read())
+    staging = json.loads(client.get_object(Bucket=project.buckets["staging"], Key="app/staging/terraform.tfstate")["Body"].read())
     assert dev["outputs"]["name"]["value"] == "app-dev" and staging["outputs"]["name"]["value"] == "app-staging"
     assert dev["lineage"] != staging["lineage"]
 
 
 def test_planted_lockfile_makes_apply_fail(project, provision_cli, moto_server):
     provision_cli.run(["terraform", "apply", "app", "-s", "dev", "--auto-approve"])
-    lock = {"ID": "11111111-2222-3333-4444-555555555555", "Operation": "OperationTypeApply", "Who": "someone@elsewhere", "Version": "1.11.4", "Created": "2026-11-22T00:00:00Z", "Path": f"{project.buckets['dev']}/app/terraform.tfstate"}
-    s3(moto_server.url).put_object(Bucket=project.buckets["dev"], Key="app/terraform.tfstate.tflock", Body=json.dumps(lock).encode())
+    lock = {"ID": "11111111-2222-3333-4444-555555555555", "Operation": "OperationTypeApply", "Who": "someone@elsewhere", "Version": "1.11.4", "Created": "2026-11-22T00:00:00Z", "Path": f"{project.buckets['dev']}/app/dev/terraform.tfstate"}
+    s3(moto_server.url).put_object(Bucket=project.buckets["dev"], Key="app/dev/terraform.tfstate.tflock", Body=json.dumps(lock).encode())
     project.stack("dev", s3_stack("dev", moto_server.url, project.buckets["dev"]) | {})
     result = provision_cli.run(["terraform", "apply", "app", "-s", "dev", "--auto-approve", "--", "-lock-timeout=0s"], exit_code=None)
     assert result.exit_code != 0

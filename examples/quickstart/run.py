@@ -86,7 +86,7 @@ def main() -> None:
         provision("terraform", "apply", "app", "-s", "dev", "--auto-approve", cwd=project)
 
         step("What is in the endpoint now")
-        show_bucket(endpoint, "acme-dev-tfstate", "app/terraform.tfstate")
+        show_bucket(endpoint, "acme-dev-tfstate", "app/dev/terraform.tfstate")
 
         step("Run it again: the backend is unchanged (no write call) and terraform has nothing to do")
         provision("backend", "app", "-s", "dev", cwd=project)

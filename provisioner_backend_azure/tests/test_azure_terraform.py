@@ -85,7 +85,7 @@ def test_apply_creates_the_container_and_terraform_state_lands_in_it(project, cl
     assert (summary["results"][0]["event"], summary["results"][0]["status"]) == ("before.terraform.init", "created")
     client = storage.get_container_client(container)
     assert client.get_container_properties().public_access is None
-    state = json.loads(client.get_blob_client("app/terraform.tfstate").download_blob().readall())
+    state = json.loads(client.get_blob_client("app/terraform.tfstateenv:dev").download_blob().readall())
     assert state["outputs"]["name"]["value"] == "app-dev"
     assert f"{account}.blob.core.windows.net:443" in connect_proxy.hosts  # terraform went the way it goes to Azure
 
@@ -96,7 +96,7 @@ def test_apply_creates_the_container_and_terraform_state_lands_in_it(project, cl
 def test_terraform_respects_the_lease_lock_on_the_state_blob(project, cli, azurite_tls, storage, container):
     env = {"REQUESTS_CA_BUNDLE": str(azurite_tls.tls.ca)}
     cli.run(["terraform", "apply", "app", "-s", "dev", "--auto-approve"], env=env)
-    lease = storage.get_container_client(container).get_blob_client("app/terraform.tfstate").acquire_lease(lease_duration=-1)
+    lease = storage.get_container_client(container).get_blob_client("app/terraform.tfstateenv:dev").acquire_lease(lease_duration=-1)
     try:
         locked = cli.run(["terraform", "apply", "app", "-s", "dev", "--auto-approve", "--", "-lock-timeout=0s"], env=env, exit_code=None)
     finally:
@@ -104,3 +104,32 @@ def test_terraform_respects_the_lease_lock_on_the_state_blob(project, cli, azuri
 
     assert locked.exit_code != 0
     assert "state blob is already locked" in locked.stdout + locked.stderr
+
+
+def test_two_components_sharing_a_stack_level_backend_get_two_state_blobs(stack_tree, cli, azurite_tls, connect_proxy, account, container, storage):
+    """Atmos's layout: the stack names the account and container only; each key defaults to <component>.terraform.tfstate."""
+    if shutil.which("terraform") is None:
+        pytest.fail("terraform is not on PATH", pytrace=False)
+    component = {
+        "provision": {"backend": {"enabled": True}},
+        "env": {"HTTPS_PROXY": connect_proxy.url, "SSL_CERT_FILE": str(azurite_tls.tls.ca), "CHECKPOINT_DISABLE": "1"},
+        "auth": {"providers": {"azure": {"type": "connection-string", "connection_string": azurite_tls.connection_string(account)}}},
+    }
+    for name in ("vpc", "eks"):
+        stack_tree.component(name, MAIN_TF)
+    stack_tree.stack("dev", {
+        "vars": {"stage": "dev"},
+        "backend_type": "azurerm",
+        "backend": {"azurerm": {"storage_account_name": account, "container_name": container}},
+        "components": {"terraform": {"vpc": component, "eks": component}},
+    })
+    env = {"REQUESTS_CA_BUNDLE": str(azurite_tls.tls.ca)}
+    for name in ("vpc", "eks"):
+        cli.run(["terraform", "apply", name, "-s", "dev", "--auto-approve"], env=env)
+
+    # Terraform's azurerm backend also writes an empty default-workspace blob per key.
+    blobs = sorted(b.name for b in storage.get_container_client(container).list_blobs() if "env:" in b.name)
+    assert blobs == ["eks.terraform.tfstateenv:dev", "vpc.terraform.tfstateenv:dev"]
+    states = [json.loads(storage.get_container_client(container).get_blob_client(blob).download_blob().readall()) for blob in blobs]
+    assert [s["outputs"]["name"]["value"] for s in states] == ["app-dev", "app-dev"]
+    assert states[0]["lineage"] != states[1]["lineage"], "two separate states"

@@ -82,8 +82,9 @@ def test_terraform_apply_creates_the_bucket_state_lands_under_the_prefix_and_rer
     backend = next(r for r in summary["results"] if r["provisioner"] == "backend-gcs")
     assert (backend["status"], backend["event"]) == ("created", "before.terraform.init")
     assert raw_bucket(fake_gcs.url, bucket_name)["versioning"] == {"enabled": True}
-    assert state_objects(fake_gcs.url, bucket_name) == ["dev/app/default.tfstate"]  # no lock left behind
-    state = json.loads(sdk_client(fake_gcs.url).bucket(bucket_name).blob("dev/app/default.tfstate").download_as_bytes())
+    # Workspace dev under the prefix (terraform's gcs backend also writes an empty default.tfstate); no lock left behind.
+    assert state_objects(fake_gcs.url, bucket_name) == ["dev/app/default.tfstate", "dev/app/dev.tfstate"]
+    state = json.loads(sdk_client(fake_gcs.url).bucket(bucket_name).blob("dev/app/dev.tfstate").download_as_bytes())
     assert state["outputs"]["name"]["value"] == "app-dev"
     assert TOKEN not in first.output
     assert bucket_writes(fake_proxy) == ["POST /storage/v1/b"]  # created with its settings in one call
@@ -106,7 +107,7 @@ def test_a_held_lock_stops_apply(stack_tree, provision_cli, fake_gcs: ServerProc
     stack_tree.stack("dev", gcs_stack("dev", fake_gcs.url, bucket_name))
     provision_cli.run(["terraform", "apply", "app", "-s", "dev", "--auto-approve"])
     lock = {"ID": "11111111-2222-3333-4444-555555555555", "Operation": "OperationTypeApply", "Who": "someone@elsewhere", "Version": "1.11.0"}
-    sdk_client(fake_gcs.url).bucket(bucket_name).blob("dev/app/default.tflock").upload_from_string(json.dumps(lock))
+    sdk_client(fake_gcs.url).bucket(bucket_name).blob("dev/app/dev.tflock").upload_from_string(json.dumps(lock))
 
     result = provision_cli.run(["terraform", "apply", "app", "-s", "dev", "--auto-approve", "--", "-lock-timeout=0s"], exit_code=None)
 
@@ -136,3 +137,25 @@ def test_raw_terraform_uses_a_bucket_the_provisioner_created(fake_gcs: ServerPro
     subprocess.run(["terraform", "init", "-input=false", *config], cwd=tmp_path, env=env, check=True, capture_output=True)
     subprocess.run(["terraform", "apply", "-input=false", "-auto-approve", "-var=stage=dev", "-var=name=raw"], cwd=tmp_path, env=env, check=True, capture_output=True)
     assert state_objects(fake_gcs.url, bucket_name) == ["raw/default.tfstate"]
+
+
+def test_two_components_sharing_an_org_level_backend_get_two_state_objects(
+    stack_tree, provision_cli, fake_gcs: ServerProcess, bucket_name: str  # type: ignore[no-untyped-def]
+) -> None:
+    """Atmos's layout: one bucket, no prefix in the stack; each component's prefix defaults to its name."""
+    stack_tree.component("vpc", MAIN_TF)
+    stack_tree.component("eks", MAIN_TF)
+    stack = gcs_stack("dev", fake_gcs.url, bucket_name)
+    del stack["backend"]["gcs"]["prefix"]
+    app = stack["components"]["terraform"].pop("app")
+    stack["components"]["terraform"] = {"vpc": {**app, "vars": {"name": "vpc-dev"}}, "eks": {**app, "vars": {"name": "eks-dev"}}}
+    stack_tree.stack("dev", stack)
+
+    for component in ("vpc", "eks"):
+        provision_cli.run(["terraform", "apply", component, "-s", "dev", "--auto-approve"])
+
+    states = [name for name in state_objects(fake_gcs.url, bucket_name) if not name.endswith("/default.tfstate")]
+    assert states == ["eks/dev.tfstate", "vpc/dev.tfstate"]
+    for component in ("vpc", "eks"):
+        state = json.loads(sdk_client(fake_gcs.url).bucket(bucket_name).blob(f"{component}/dev.tfstate").download_as_bytes())
+        assert state["outputs"]["name"]["value"] == f"{component}-dev"

@@ -110,8 +110,9 @@ def test_terraform_apply_uses_the_lock_table_it_created(cli, stack_tree, moto, a
 
     summary = json.loads(result.stdout)
     assert summary["results"][0]["status"] == "created"
-    state = json.loads(admin().get_object(Bucket=bucket, Key="vpc/terraform.tfstate")["Body"].read())
+    # Workspace dev, workspace_key_prefix vpc (Atmos's defaults): vpc/dev/<key>.
+    state = json.loads(admin().get_object(Bucket=bucket, Key="vpc/dev/vpc/terraform.tfstate")["Body"].read())
     assert state["outputs"]["id"]["value"]
     # terraform took its lock in our table (and left the state digest item behind).
     items = admin("dynamodb").scan(TableName=table)["Items"]
-    assert any(item["LockID"]["S"] == f"{bucket}/vpc/terraform.tfstate-md5" for item in items)
+    assert any(item["LockID"]["S"] == f"{bucket}/vpc/dev/vpc/terraform.tfstate-md5" for item in items)

@@ -85,7 +85,7 @@ class BatchResult:
         components = []
         for number, unit in enumerate(self.units):
             for component in unit.components:
-                components.append({"stack": component.stack, "component": component.name, "unit": number, "status": unit.status})
+                components.append({"stack": component.stack, "component": component.name, "workspace": component.workspace, "unit": number, "status": unit.status})
         return {
             "type": self.provisioner_type,
             "dry_run": self.dry_run,
@@ -123,8 +123,7 @@ def _auth_fingerprint(component: ResolvedComponent) -> str:
 
 
 def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequence[str] | None, shard: Shard | None) -> tuple[list[Unit], list[dict[str, str]]]:
-    """Units of work in a deterministic order (by identity), and the components skipped."""
-    """Group the enabled, non-abstract components of ``stacks`` into units, then keep this shard's."""
+    """Group the enabled, runnable components of ``stacks`` into units (ordered by identity), then keep this shard's."""
     provisioning.check_type(provisioner_type)
     names = list(stacks) if stacks else provisioning.stacks.stack_names()
     for name in names:
@@ -134,6 +133,9 @@ def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequen
     for component in provisioning.components(names):
         if component.abstract:
             skipped.append({"stack": component.stack, "component": component.name, "reason": "abstract"})
+            continue
+        if component.disabled:
+            skipped.append({"stack": component.stack, "component": component.name, "reason": "disabled (metadata.enabled: false)"})
             continue
         try:
             if not component.is_enabled(provisioner_type):
@@ -147,6 +149,8 @@ def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequen
             units[broken.identity] = broken
             continue
         units.setdefault(identity, Unit(identity)).components.append(component)
+    # Nothing runs when any selected component would write another component's state.
+    provisioning.check_state_collisions(c for unit in units.values() if unit.error is None for c in unit.components)
     ordered = [units[k] for k in sorted(units)]
     if shard is not None:
         ordered = [u for i, u in enumerate(ordered) if i % shard.count == shard.index - 1]

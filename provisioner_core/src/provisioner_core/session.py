@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.stacks.config import ProjectConfig, load_project_config
 from provisioner_core.stacks.loader import YamlCache
 from provisioner_core.stacks.resolver import StackRepository
+from provisioner_core.state.guard import StateIndex
 
 # Where to get a plugin for each backend type we know of.
 BACKEND_DISTRIBUTIONS: Mapping[str, str] = {
@@ -43,6 +44,7 @@ class Provisioning:
         self.registry = registry or PluginRegistry()
         self.clients = ClientCache()
         self.redactor = Redactor()
+        self._state_index: StateIndex | None = None
 
     @classmethod
     def from_path(cls, config: str | Path | None = None, cwd: Path | None = None, registry: PluginRegistry | None = None) -> Provisioning:
@@ -83,6 +85,17 @@ class Provisioning:
         self.redactor.add(auth.secrets())
         return auth
 
+    @property
+    def state_index(self) -> StateIndex:
+        """Every runnable component's state location in the project (built on first use)."""
+        if self._state_index is None:
+            self._state_index = StateIndex(self.stacks)
+        return self._state_index
+
+    def check_state_collisions(self, components: Iterable[ResolvedComponent]) -> None:
+        """Exit 4 before anything runs when one of ``components`` would write another's state."""
+        self.state_index.check(components)
+
     # --- running ------------------------------------------------------------------------
 
     def run_event(
@@ -98,7 +111,7 @@ class Provisioning:
         if event not in self.registry.events():
             close = difflib.get_close_matches(event, self.registry.events(), n=1)
             raise ConfigError(f"unknown event '{event}'", hint=f"Did you mean '{close[0]}'?" if close else "See `provision plugins` for the events.")
-        if component.abstract:
+        if component.abstract or component.disabled:
             return []
         chosen = select(self.registry, event, component)
         self.check_backend_routing(component, event, chosen)
@@ -110,6 +123,7 @@ class Provisioning:
         self.check_type(provisioner_type)
         component = self.component(stack, name)
         self.check_runnable(component, provisioner_type)
+        self.check_state_collisions([component])
         chosen = select(self.registry, MANUAL_PROVISION, component, provisioner_type)
         self.check_backend_routing(component, MANUAL_PROVISION, chosen, explicit_type=provisioner_type)
         if not chosen:
@@ -131,13 +145,8 @@ class Provisioning:
             )
 
     def check_runnable(self, component: ResolvedComponent, provisioner_type: str) -> None:
-        """Refuse abstract components and types the component has not enabled (exit 2)."""
-        if component.abstract:
-            raise ConfigError(
-                f"component '{component.name}' in stack '{component.stack}' is abstract (metadata.type: abstract) and is never provisioned",
-                hint="Target a component that inherits from it instead.",
-                context={"stack": component.stack, "component": component.name},
-            )
+        """Refuse abstract and disabled components, and types the component has not enabled (exit 2)."""
+        check_component_runs(component)
         if not component.is_enabled(provisioner_type):
             raise ConfigError(
                 f"provisioner '{provisioner_type}' is not enabled for component '{component.name}' in stack '{component.stack}'",
@@ -167,4 +176,20 @@ class Provisioning:
             hint=(f"pip install {distribution}" if distribution else f"Install a plugin that serves '{component.backend_type}'")
             + f" (installed backend types: {', '.join(served) or 'none'}).",
             context={"stack": component.stack, "component": component.name},
+        )
+
+
+def check_component_runs(component: ResolvedComponent) -> None:
+    """Abstract components and components with ``metadata.enabled: false`` never run (exit 2)."""
+    if component.abstract:
+        raise ConfigError(
+            f"component '{component.name}' in stack '{component.stack}' is abstract (metadata.type: abstract) and is never run",
+            hint="Target a component that inherits from it instead.",
+            context={"stack": component.stack, "component": component.name},
+        )
+    if component.disabled:
+        raise ConfigError(
+            f"component '{component.name}' in stack '{component.stack}' is disabled (metadata.enabled: false) and is never run",
+            hint="Set metadata.enabled: true on the component (or remove the false inherited from its stack or catalog) to run it.",
+            context={"stack": component.stack, "component": component.name, "source": component.source_file},
         )

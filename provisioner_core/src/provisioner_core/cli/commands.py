@@ -97,13 +97,14 @@ def list_components(ctx: click.Context, stacks: tuple[str, ...], output: str) ->
         enabled = sorted(k for k, v in component.provision.items() if isinstance(v, dict) and v.get("enabled") is True)
         rows.append(
             {"stack": component.stack, "component": component.name, "terraform_component": component.terraform_component,
-             "backend_type": component.backend_type, "abstract": component.abstract, "provision": enabled}
+             "backend_type": component.backend_type, "workspace": component.workspace, "abstract": component.abstract,
+             "disabled": component.disabled, "provision": enabled}
         )
     if output == "json":
         state.console.json({"components": rows})
         return
     for row in rows:
-        extra = " (abstract)" if row["abstract"] else ""
+        extra = " (abstract)" if row["abstract"] else " (disabled)" if row["disabled"] else ""
         state.console.result(f"{row['stack']}\t{row['component']}\t{row['backend_type'] or '-'}\t{','.join(row['provision']) or '-'}{extra}")
 
 

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import posixpath
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from provisioner_core.redaction import is_secret_entry
+from provisioner_core.state import DEFAULT_WORKSPACE, locate
 
 # backend_type -> the setting that names the state object inside its container.
 STATE_KEY_SETTING: Mapping[str, str] = {"s3": "key", "gcs": "prefix", "azurerm": "key", "local": "path", "oss": "key", "cos": "key", "http": "address"}
 _DEFAULT_LOCAL = "terraform.tfstate"
 
 
-def state_location(backend_type: str | None, settings: Mapping[str, Any], folder: str = "") -> str:
-    """A comparable address: ``s3://bucket/key``, ``gs://bucket/prefix``, ``azurerm://account/container/key``, ``local:folder/path``."""
-    get = lambda name: str(settings.get(name) or "")  # noqa: E731 - a short local reader
-    if backend_type is None or backend_type == "local":
-        path = get("path") or _DEFAULT_LOCAL
-        return f"local:{posixpath.normpath(posixpath.join(folder, path)) if folder else path}"
-    if backend_type == "s3":
-        return f"s3://{get('bucket')}/{get('key')}"
-    if backend_type == "gcs":
-        return f"gs://{get('bucket')}/{get('prefix')}".rstrip("/") + "/default.tfstate"
-    if backend_type == "azurerm":
-        return f"azurerm://{get('storage_account_name')}/{get('container_name')}/{get('key')}"
-    public = {k: v for k, v in sorted(settings.items()) if not is_secret_entry(k, v)}
-    return f"{backend_type}:{json.dumps(public, sort_keys=True, default=str)}"
+def state_location(backend_type: str | None, settings: Mapping[str, Any], folder: str = "", workspace: str = DEFAULT_WORKSPACE) -> str:
+    """A comparable address: ``s3://bucket/prefix/workspace/key``, ``gs://bucket/prefix/workspace.tfstate``, ``local:folder/path``."""
+    return locate(backend_type, settings, workspace, folder).address
 
 
 def separated_value(backend_type: str, current: Any, target: str) -> str:

@@ -36,10 +36,11 @@ class Side:
     stack: str | None = None
     component: str | None = None
     provision: Mapping[str, Any] = field(factory=dict)
+    workspace: str = "default"  # plain terraform folders always use the default workspace
 
     @property
     def state(self) -> str:
-        return state_location(self.backend_type, self.backend, self.folder)
+        return state_location(self.backend_type, self.backend, self.folder, self.workspace)
 
     def sections(self) -> dict[str, Mapping[str, Any]]:
         return {"vars": self.vars, "env": self.env, "settings": self.settings}
@@ -70,6 +71,7 @@ def side_of(component: ResolvedComponent, file: str, terraform_base: Path, root:
         stack=component.stack,
         component=component.name,
         provision=component.provision,
+        workspace=component.workspace,
     )
 
 

@@ -14,6 +14,23 @@ MERGED_SECTIONS: tuple[str, ...] = ("vars", "settings", "env", "backend", "provi
 
 
 @frozen
+class Placement:
+    """Where a component runs and keeps its state: the resolver's cheap view for the state guard."""
+
+    stack: str
+    name: str
+    terraform_component: str
+    backend_type: str | None
+    backend: Mapping[str, Any]
+    backends: Mapping[str, Any]
+    metadata: Mapping[str, Any]
+    abstract: bool
+    disabled: bool
+    inherits: tuple[str, ...]
+    workspace: str
+
+
+@frozen
 class ResolvedComponent:
     """A component of one stack with its sections resolved. Treat the mappings as read-only."""
 
@@ -33,6 +50,8 @@ class ResolvedComponent:
     abstract: bool = False
     inherits: tuple[str, ...] = ()
     source_file: str = ""
+    workspace: str = "default"  # the terraform workspace its state lives in (docs/configuration.md)
+    disabled: bool = False  # metadata.enabled: false (Atmos): never run, skipped by --all
 
     def provision_options(self, provisioner_type: str) -> Mapping[str, Any]:
         """The ``provision.<type>`` mapping (empty when absent)."""
@@ -58,6 +77,12 @@ class ResolvedComponent:
             )
         return enabled
 
+    def placement(self) -> Placement:
+        return Placement(
+            self.stack, self.name, self.terraform_component, self.backend_type, self.backend, self.backends,
+            self.metadata, self.abstract, self.disabled, self.inherits, self.workspace,
+        )
+
     def sections(self) -> dict[str, Any]:
         """The resolved sections, as ``provision describe`` shows them."""
         return {
@@ -67,6 +92,7 @@ class ResolvedComponent:
             "vars": dict(self.vars),
             "settings": dict(self.settings),
             "env": dict(self.env),
+            "workspace": self.workspace,
             "backend_type": self.backend_type,
             "backend": dict(self.backend),
             "provision": dict(self.provision),

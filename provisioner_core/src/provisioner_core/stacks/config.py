@@ -32,6 +32,13 @@ class ProjectConfig:
     name_template: str | None = None
     terraform_command: str = "terraform"
     raw: Mapping[str, Any] = field(factory=dict)
+    # Atmos's components.terraform settings that decide where state lives (see docs/configuration.md).
+    workspaces_enabled: bool = True
+    auto_generate_backend_file: bool = True
+    workspace_prefix_separator: str = "-"
+    metadata_inheritance: bool = True
+    # Folders outside stacks.base_path that imports may reach (ours; Atmos has no such limit).
+    import_roots: tuple[Path, ...] = ()
 
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.raw.get(name)
@@ -93,6 +100,8 @@ def _from_raw(raw: Mapping[str, Any], path: Path | None, here: Path) -> ProjectC
         validate_name_pattern(name_pattern)
     if name_template is not None:
         validate_name_template(name_template)
+    workspace = _mapping(terraform, "workspace", "components.terraform.")
+    inherit = _mapping(stacks, "inherit", "stacks.")
     return ProjectConfig(
         root=here,
         file=path,
@@ -104,7 +113,22 @@ def _from_raw(raw: Mapping[str, Any], path: Path | None, here: Path) -> ProjectC
         name_template=name_template,
         terraform_command=str(terraform.get("command") or "terraform"),
         raw=raw,
+        workspaces_enabled=_bool(terraform, "workspaces_enabled", "components.terraform.", True),
+        # Atmos defaults this to false when atmos.yaml omits it; we generate unless told not to (docs/configuration.md).
+        auto_generate_backend_file=_bool(terraform, "auto_generate_backend_file", "components.terraform.", True),
+        workspace_prefix_separator=str(workspace.get("prefix_separator") or "-"),
+        metadata_inheritance=_bool(inherit, "metadata", "stacks.inherit.", True),
+        import_roots=tuple((base / root).resolve() for root in _str_list(stacks, "import_roots", "stacks.", ())),
     )
+
+
+def _bool(raw: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+    value = raw.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}{key} must be true or false, got {value!r}", hint=f"Write `{key}: true` or `{key}: false` (a YAML boolean, without quotes).")
+    return value
 
 
 def validate_name_pattern(pattern: Any) -> None:

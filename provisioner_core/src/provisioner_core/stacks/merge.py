@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 # Types that are never mappings: checked first because an ABC isinstance check is slow
 # and this runs for every value of every section of every component.
 _LEAF_TYPES = frozenset({str, int, float, bool, type(None), list})
 
 
-def is_mapping(value: Any) -> bool:
+def is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
     kind = type(value)
     if kind is dict:
         return True

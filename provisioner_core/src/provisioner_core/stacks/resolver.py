@@ -16,18 +16,43 @@ from typing import Any
 from attrs import frozen
 
 from provisioner_core.errors import ConfigError
-from provisioner_core.stacks.component import MERGED_SECTIONS, ResolvedComponent
+from provisioner_core.stacks.component import MERGED_SECTIONS, Placement, ResolvedComponent
 from provisioner_core.stacks.config import ProjectConfig, stack_name_from_vars
 from provisioner_core.stacks.globs import has_magic, matches
 from provisioner_core.stacks.loader import YamlCache
 from provisioner_core.stacks.merge import deep_merge, is_mapping
+from provisioner_core.state.backend_types import BUILTIN_BACKEND_TYPES, DefaultsContext
+from provisioner_core.state.workspace import workspace_for
 
 YAML_SUFFIXES = (".yaml", ".yml")
+# Stack-level `metadata:` keys Atmos accepts (the rest belong to one component).
+GLOBAL_METADATA_KEYS = frozenset({"labels", "tags", "custom", "enabled", "locked", "terraform_workspace_pattern"})
+# Metadata a component never inherits from its bases (Atmos).
+NOT_INHERITED_METADATA = frozenset({"inherits", "type"})
 
 
 def _normal(path: Path) -> Path:
     """An absolute, normalised path (no symlink resolution: a stat per file is the costly part)."""
     return Path(os.path.normpath(os.path.abspath(path)))
+
+
+def _walk_yaml(base: Path) -> list[Path]:
+    """Every YAML file under ``base``, sorted; a folder that cannot be read is an error, not a skip."""
+
+    def fail(error: OSError) -> None:
+        raise ConfigError(
+            f"cannot read stacks folder {error.filename}: {error.strerror}",
+            hint="Fix its permissions, or exclude it with stacks.excluded_paths; its stacks would otherwise silently disappear.",
+        )
+
+    found = []
+    for folder, _dirs, names in os.walk(base, onerror=fail):
+        for name in names:
+            if name.endswith(YAML_SUFFIXES):
+                path = Path(folder) / name
+                if path.is_file():
+                    found.append(path)
+    return sorted(found)
 
 
 @frozen
@@ -58,6 +83,8 @@ class StackRepository:
         self._documents: dict[Path, Mapping[str, Any]] = {}
         self._stacks: dict[str, Stack] | None = None
         self._components: dict[tuple[str, str], ResolvedComponent] = {}
+        self._placements: dict[tuple[str, str], Placement] = {}
+        self._global_backends: dict[tuple[str, str], Mapping[str, Any]] = {}
         self._import_paths: dict[tuple[Path, str], list[Path]] = {}
         self._lock = threading.RLock()
 
@@ -78,9 +105,7 @@ class StackRepository:
                 hint="Set stacks.base_path in atmos.yaml/provisioner.yaml, or run from the project root (or pass --config).",
             )
         files = []
-        for path in sorted(base.rglob("*")):
-            if path.suffix not in YAML_SUFFIXES or not path.is_file():
-                continue
+        for path in _walk_yaml(base):
             relative = path.relative_to(base).as_posix()
             if not any(matches(relative, p) or matches(relative.rsplit(".", 1)[0], p) for p in self.config.included_paths):
                 continue
@@ -131,8 +156,33 @@ class StackRepository:
         key = (base, entry)
         if key not in self._import_paths:
             # Many stacks import the same catalog files: look each one up once per run.
-            self._import_paths[key] = [_normal(p) for p in self._find_import(importer, base, entry)]
-        return [p for p in self._import_paths[key] if p != importer]
+            if os.path.isabs(entry):
+                # pathlib globs only relative patterns: glob from the root (the path is refused below unless allowed).
+                anchor = Path(entry).anchor
+                found = [_normal(p) for p in self._find_import(importer, Path(anchor), entry[len(anchor):])]
+            else:
+                found = [_normal(p) for p in self._find_import(importer, base, entry)]
+            for path in found:
+                self._check_import_root(importer, entry, path)
+            self._import_paths[key] = found
+        found = self._import_paths[key]
+        if not has_magic(entry) and importer in found:
+            raise ConfigError(
+                f"import cycle: {self._relative(importer)} imports itself ('{entry}')",
+                hint="Remove the import; a file cannot import itself, directly or indirectly.",
+            )
+        # A glob may match the importing file itself: that match is skipped.
+        return [p for p in found if p != importer]
+
+    def _check_import_root(self, importer: Path, entry: str, path: Path) -> None:
+        """Imports stay under stacks.base_path (or a folder stacks.import_roots allows)."""
+        roots = (self.config.stacks_base_path, *self.config.import_roots)
+        if any(path == root or root in path.parents for root in roots):
+            return
+        raise ConfigError(
+            f"{self._relative(importer)}: import '{entry}' resolves to {path}, outside stacks.base_path ({self.config.stacks_base_path})",
+            hint="Keep imports under stacks.base_path, or list the extra folder in stacks.import_roots in atmos.yaml/provisioner.yaml.",
+        )
 
     def _find_import(self, importer: Path, base: Path, entry: str) -> list[Path]:
         if has_magic(entry):
@@ -245,23 +295,42 @@ class StackRepository:
         chain.append(own)
         return chain
 
-    def _resolve(self, stack: Stack, raw: Mapping[str, Any], name: str) -> ResolvedComponent:
+    def placement(self, stack_name: str, name: str) -> Placement:
+        """Where a component runs and keeps its state, without merging its other sections (the state guard's view)."""
+        key = (stack_name, name)
+        with self._lock:
+            if key in self._components:
+                return self._components[key].placement()
+            if key in self._placements:
+                return self._placements[key]
+        stack = self.stack(stack_name)
+        found = self._placement(stack, stack.raw_components(), name, None)
+        with self._lock:
+            self._placements[key] = found
+        return found
+
+    def _section(self, stack: Stack, chain: list[Mapping[str, Any]], section: str, name: str) -> dict[str, Any]:
+        """One section merged from the stack's globals, ``terraform:``, the bases and the component."""
+        doc = stack.document
+        terraform = doc.get("terraform") or {}
+        layers = [doc.get(section), terraform.get(section), *(c.get(section) for c in chain)]
+        for layer in layers:
+            if layer is not None and not is_mapping(layer):
+                raise ConfigError(
+                    f"{stack.relative}: section '{section}' of component '{name}' must be a mapping, got {type(layer).__name__}",
+                    hint=f"Write {section}: as key: value pairs.",
+                    context={"stack": stack.name, "component": name},
+                )
+        return deep_merge(*layers)
+
+    def _placement(self, stack: Stack, raw: Mapping[str, Any], name: str, vars_: Mapping[str, Any] | None, chain: list[Mapping[str, Any]] | None = None) -> Placement:
         doc = stack.document
         terraform = doc.get("terraform") or {}
         if not isinstance(terraform, Mapping):
             raise ConfigError(f"{stack.relative}: terraform must be a mapping", hint="Write terraform: {vars: ...}.")
-        chain = self._chain(stack, raw, name)
-        sections: dict[str, Any] = {}
-        for section in MERGED_SECTIONS:
-            layers = [doc.get(section), terraform.get(section), *(c.get(section) for c in chain)]
-            for layer in layers:
-                if layer is not None and not is_mapping(layer):
-                    raise ConfigError(
-                        f"{stack.relative}: section '{section}' of component '{name}' must be a mapping, got {type(layer).__name__}",
-                        hint=f"Write {section}: as key: value pairs.",
-                        context={"stack": stack.name, "component": name},
-                    )
-            sections[section] = deep_merge(*layers)
+        if name not in raw:
+            raise ConfigError(f"unknown component '{name}' in stack '{stack.name}'", hint=f"Components in {stack.name}: {', '.join(sorted(raw)) or '(none)'}.")
+        chain = chain if chain is not None else self._chain(stack, raw, name)
         backend_type = None
         for layer in (doc, terraform, *chain):
             if layer.get("backend_type") is not None:
@@ -272,9 +341,12 @@ class StackRepository:
                 hint="Write `backend_type: s3` (or gcs, azurerm, local).",
                 context={"stack": stack.name, "component": name},
             )
-        metadata = dict(chain[-1].get("metadata") or {})
-        inherits = metadata.get("inherits") or []
-        backends = sections.pop("backend")
+        metadata = self._metadata(stack, doc, chain, name)
+        own_metadata = chain[-1].get("metadata") or {}
+        inherits = own_metadata.get("inherits") or []
+        terraform_component = self._terraform_component(stack, metadata, name)
+        base_component = terraform_component if terraform_component != name else ""
+        backends = self._section(stack, chain, "backend", name)
         backend = backends.get(backend_type) if backend_type else None
         if backend is not None and not isinstance(backend, Mapping):
             raise ConfigError(
@@ -282,16 +354,123 @@ class StackRepository:
                 hint=f"Write backend: {{{backend_type}: {{bucket: ..., key: ...}}}}.",
                 context={"stack": stack.name, "component": name},
             )
+        backend = dict(backend or {})
+        definition = BUILTIN_BACKEND_TYPES.get(backend_type or "")
+        if definition is not None and definition.apply_defaults is not None:
+            # Atmos fills the state's place in a shared backend from the component's name.
+            assert backend_type is not None
+            own_backends = chain[-1].get("backend")
+            context = DefaultsContext(
+                component=name,
+                base_component=base_component,
+                metadata_name=str(metadata.get("name") or ""),
+                separator=self.config.workspace_prefix_separator,
+                global_backend=self._global_backend(stack, backend_type),
+                own_backend=(own_backends.get(backend_type) if is_mapping(own_backends) else None) or {},
+            )
+            definition.apply_defaults(backend, context)
+        if vars_ is None and "terraform_workspace_pattern" in metadata:
+            vars_ = self._section(stack, chain, "vars", name)  # pattern tokens come from the vars
+        workspace = workspace_for(
+            enabled=self.config.workspaces_enabled,
+            backend_type=backend_type,
+            stack=stack.name,
+            component=name,
+            base_component=base_component,
+            metadata=metadata,
+            vars_=vars_ or {},
+            where=f"{stack.relative}: component '{name}'",
+        )
+        enabled = metadata.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError(
+                f"{stack.relative}: metadata.enabled of '{name}' must be true or false, got {enabled!r}",
+                hint="Write `enabled: false` (a YAML boolean, without quotes) under metadata.",
+                context={"stack": stack.name, "component": name},
+            )
+        return Placement(
+            stack=stack.name,
+            name=name,
+            terraform_component=terraform_component,
+            backend_type=backend_type,
+            backend=backend,
+            backends=backends,
+            metadata=metadata,
+            abstract=own_metadata.get("type") == "abstract",
+            disabled=not enabled,
+            inherits=tuple([inherits] if isinstance(inherits, str) else inherits),
+            workspace=workspace,
+        )
+
+    def _global_backend(self, stack: Stack, backend_type: str) -> Mapping[str, Any]:
+        """The stack-level ``backend.<type>`` (Atmos's global section), merged once per stack."""
+        key = (stack.name, backend_type)
+        if key not in self._global_backends:
+            doc = stack.document
+            terraform = doc.get("terraform") or {}
+            self._global_backends[key] = deep_merge(doc.get("backend"), terraform.get("backend")).get(backend_type) or {}
+        return self._global_backends[key]
+
+    def is_abstract(self, stack_name: str, name: str) -> bool:
+        """``metadata.type: abstract`` as written on the component (never inherited): no merge needed."""
+        own = self.stack(stack_name).raw_components().get(name)
+        metadata = own.get("metadata") if is_mapping(own) else None
+        return is_mapping(metadata) and metadata.get("type") == "abstract"
+
+    def _resolve(self, stack: Stack, raw: Mapping[str, Any], name: str) -> ResolvedComponent:
+        chain = self._chain(stack, raw, name)
+        sections = {section: self._section(stack, chain, section, name) for section in MERGED_SECTIONS if section != "backend"}
+        where = self._placement(stack, raw, name, sections["vars"], chain)
         return ResolvedComponent(
             stack=stack.name,
             name=name,
-            terraform_component=str(metadata.get("component") or name),
-            backend_type=backend_type,
-            backend=dict(backend or {}),
-            backends=backends,
-            metadata=metadata,
-            abstract=metadata.get("type") == "abstract",
-            inherits=tuple([inherits] if isinstance(inherits, str) else inherits),
+            terraform_component=where.terraform_component,
+            backend_type=where.backend_type,
+            backend=where.backend,
+            backends=where.backends,
+            metadata=where.metadata,
+            abstract=where.abstract,
+            inherits=where.inherits,
+            workspace=where.workspace,
+            disabled=where.disabled,
             source_file=stack.relative,
             **sections,
         )
+
+    def _metadata(self, stack: Stack, doc: Mapping[str, Any], chain: list[Mapping[str, Any]], name: str) -> dict[str, Any]:
+        """Stack-level metadata, then the bases' (but inherits and type), then the component's own (Atmos)."""
+        global_metadata = doc.get("metadata") or {}
+        if not is_mapping(global_metadata):
+            raise ConfigError(f"{stack.relative}: metadata must be a mapping", hint="Write metadata: {enabled: false}.", context={"stack": stack.name})
+        wrong = sorted(set(global_metadata) - GLOBAL_METADATA_KEYS)
+        if wrong:
+            raise ConfigError(
+                f"{stack.relative}: stack-level metadata cannot set {', '.join(wrong)}",
+                hint=f"Stack-level metadata takes {', '.join(sorted(GLOBAL_METADATA_KEYS))}; move the others under components.terraform.<name>.metadata.",
+                context={"stack": stack.name},
+            )
+        layers: list[Any] = [global_metadata]
+        if self.config.metadata_inheritance:
+            for base in chain[:-1]:
+                base_metadata = base.get("metadata") or {}
+                layers.append({k: v for k, v in base_metadata.items() if k not in NOT_INHERITED_METADATA})
+        layers.append(chain[-1].get("metadata") or {})
+        return deep_merge(*layers)
+
+    def _terraform_component(self, stack: Stack, metadata: Mapping[str, Any], name: str) -> str:
+        """The folder under components.terraform.base_path; never a path outside it."""
+        folder = metadata.get("component") or name
+        if not isinstance(folder, str):
+            raise ConfigError(
+                f"{stack.relative}: metadata.component of '{name}' must be a folder name, got {type(folder).__name__}",
+                hint="Write `component: vpc` (the folder under components.terraform.base_path).",
+                context={"stack": stack.name, "component": name},
+            )
+        normal = os.path.normpath(folder)
+        if os.path.isabs(folder) or normal == ".." or normal.startswith(".." + os.sep):
+            raise ConfigError(
+                f"{stack.relative}: metadata.component {folder!r} of '{name}' points outside components.terraform.base_path",
+                hint="Name a folder under components.terraform.base_path (no absolute path, no '..').",
+                context={"stack": stack.name, "component": name},
+            )
+        return folder

@@ -70,13 +70,23 @@ def backend_secret_env(component: ResolvedComponent) -> dict[str, str]:
     return {names[k]: str(v) for k, v in component.backend.items() if k in names and v not in (None, "")}
 
 
-def write_files(folder: Path, component: ResolvedComponent) -> GeneratedFiles:
-    """Write both files atomically into the component folder."""
-    backend = backend_config(component)
+def planned_files(folder: Path, component: ResolvedComponent, *, backend: bool = True) -> list[Path]:
+    """The files :func:`write_files` would write (a dry run writes none)."""
+    planned = [folder / BACKEND_FILE] if backend and component.backend_type else []
+    return [*planned, folder / varfile_name(component)]
+
+
+def write_files(folder: Path, component: ResolvedComponent, *, backend: bool = True) -> GeneratedFiles:
+    """Write both files atomically into the component folder.
+
+    ``backend=False`` (atmos.yaml ``auto_generate_backend_file: false``): the backend comes
+    from the component's own code; only a stale ``backend.tf.json`` of ours is removed.
+    """
+    settings = backend_config(component) if backend else None
     backend_path = None
-    if backend is not None:
+    if settings is not None:
         backend_path = folder / BACKEND_FILE
-        write_json_atomic(backend_path, backend)
+        write_json_atomic(backend_path, settings)
     else:
         remove_generated_backend(folder)
     public_vars: dict[str, Any] = {}

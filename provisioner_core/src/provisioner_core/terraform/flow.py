@@ -2,7 +2,7 @@
 
 Order (the PRD's "Integration with Terraform Execution"):
 before.component.load -> locate folder, write files -> after.component.load ->
-before.terraform.init -> terraform init -> after.terraform.init ->
+before.terraform.init -> terraform init -> terraform workspace select -> after.terraform.init ->
 before.terraform.plan|apply -> terraform plan|apply|destroy -> after.terraform.plan|apply.
 At each event the enabled provisioners run first, then the user hooks; the first failure
 stops everything, and terraform does not run after a failed event.
@@ -10,6 +10,7 @@ stops everything, and terraform does not run after a failed event.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,8 +23,9 @@ from provisioner_core import events as ev
 from provisioner_core.auth import AuthContext
 from provisioner_core.errors import ConfigError
 from provisioner_core.results import Outcome
-from provisioner_core.session import Provisioning
+from provisioner_core.session import Provisioning, check_component_runs
 from provisioner_core.stacks.component import ResolvedComponent
+from provisioner_core.state.workspace import DEFAULT_WORKSPACE
 from provisioner_core.terraform import files, process
 from provisioner_core.terraform.user_hooks import UserHook, parse_hooks, run_hooks
 
@@ -47,10 +49,12 @@ class TerraformRun:
     stack: str
     component: str
     subcommand: str
+    workspace: str = "default"
+    dry_run: bool = False
     folder: str = ""
     events: list[str] = field(factory=list)
     outcomes: list[Outcome] = field(factory=list)
-    hooks: list[dict[str, str]] = field(factory=list)
+    hooks: list[dict[str, Any]] = field(factory=list)
     commands: list[dict[str, Any]] = field(factory=list)
     generated: list[str] = field(factory=list)
     exit_code: int = 0
@@ -60,6 +64,8 @@ class TerraformRun:
             "stack": self.stack,
             "component": self.component,
             "subcommand": self.subcommand,
+            "workspace": self.workspace,
+            "dry_run": self.dry_run,
             "folder": self.folder,
             "events": self.events,
             "results": [o.to_dict() for o in self.outcomes],
@@ -95,9 +101,14 @@ class _Flow:
         self.run.events.append(name)
 
         def announce(rp: Any) -> None:
-            self.status(f"Running {rp.spec.type} provisioner ({rp.spec.name}) at {name}...")
+            verb = "Planning" if self.run.dry_run else "Running"
+            self.status(f"{verb} {rp.spec.type} provisioner ({rp.spec.name}) at {name}...")
 
-        self.run.outcomes += self.provisioning.run_event(name, self.component, auth=self.auth, on_start=announce)
+        self.run.outcomes += self.provisioning.run_event(name, self.component, auth=self.auth, dry_run=self.run.dry_run, on_start=announce)
+        if self.run.dry_run:
+            # User hooks are commands of the user's own: a dry run only lists them.
+            self.run.hooks += [{"event": name, "hook": hook.name, "would_run": True} for hook in self.hooks if name in hook.events]
+            return
         env = self.env or process.terraform_env(self.auth, self.component.env, {})
         env = {**env, "PROVISION_STACK": self.component.stack, "PROVISION_COMPONENT": self.component.name, "PROVISION_EVENT": name}
         for hook in run_hooks(self.hooks, name, self.cwd, env, self.command_runner):
@@ -113,30 +124,36 @@ def run_terraform(
     *,
     terraform_bin: str | None = None,
     auto_approve: bool = False,
+    dry_run: bool = False,
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
     interactive: bool | None = None,
     status: Callable[[str], None] = lambda _: None,
+    warn: Callable[[str], None] | None = None,
     checks: Sequence[ComponentCheck] = (),
 ) -> TerraformRun:
-    """Run one terraform subcommand for a component with the provisioners around it."""
+    """Run one terraform subcommand for a component with the provisioners around it.
+
+    ``dry_run``: provisioners plan only, no file is written and terraform does not run; the
+    commands that would run are recorded in ``TerraformRun.commands``.
+    """
     if subcommand not in SUBCOMMANDS:
         raise ConfigError(f"unsupported terraform subcommand '{subcommand}'", hint=f"Supported: {', '.join(SUBCOMMANDS)}.")
     component = provisioning.component(stack, component_name)
-    if component.abstract:
-        raise ConfigError(
-            f"component '{component.name}' in stack '{stack}' is abstract (metadata.type: abstract) and is never run",
-            hint="Target a component that inherits from it instead.",
-            context={"stack": stack, "component": component.name},
-        )
+    check_component_runs(component)
     for check in checks:
         check(component)
+    # Before anything is written or run: this component must not share another's state.
+    provisioning.check_state_collisions([component])
     binary = process.find_binary(terraform_bin or provisioning.config.terraform_command)
     hooks = parse_hooks(component, provisioning.registry.events())
     auth = provisioning.auth(component)
-    run = TerraformRun(stack, component.name, subcommand)
+    run = TerraformRun(stack, component.name, subcommand, workspace=component.workspace, dry_run=dry_run)
     interactive = process.stdin_is_interactive() if interactive is None else interactive
     out, err = stdout or sys.stdout, stderr or sys.stderr
+    ambient_workspace = os.environ.get("TF_WORKSPACE")
+    if ambient_workspace and ambient_workspace != component.workspace:
+        (warn or status)(f"TF_WORKSPACE={ambient_workspace} is ignored: this component's workspace is {component.workspace} (metadata.terraform_workspace sets it)")
 
     def command_runner(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> int:
         # terraform and user hooks alike: output redacted line by line unless at a terminal.
@@ -147,14 +164,24 @@ def run_terraform(
     flow.event(ev.BEFORE_COMPONENT_LOAD)
     folder = files.component_folder(provisioning.config.terraform_base_path, component)
     run.folder = str(folder)
-    generated = files.write_files(folder, component)
-    run.generated = [str(p) for p in (generated.backend_file, generated.varfile) if p is not None]
+    generate_backend = provisioning.config.auto_generate_backend_file
+    if dry_run:
+        run.generated = [str(p) for p in files.planned_files(folder, component, backend=generate_backend)]
+        varfile_name = files.varfile_name(component)
+    else:
+        generated = files.write_files(folder, component, backend=generate_backend)
+        run.generated = [str(p) for p in (generated.backend_file, generated.varfile) if p is not None]
+        varfile_name = generated.varfile.name
+        flow.env = {**process.terraform_env(auth, component.env, generated.secret_vars), **generated.secret_env}
     flow.cwd = folder
-    flow.env = {**process.terraform_env(auth, component.env, generated.secret_vars), **generated.secret_env}
     try:
         flow.event(ev.AFTER_COMPONENT_LOAD)
 
         def terraform(args: list[str]) -> int:
+            if dry_run:
+                run.commands.append({"args": args, "would_run": True})
+                status(f"Would run: {Path(binary).name} {' '.join(args)} (in {folder})")
+                return 0
             argv = [binary, *args]
             status(f"Running terraform {' '.join(args)} in {folder}")
             started = time.perf_counter()
@@ -167,16 +194,24 @@ def run_terraform(
             if sub in INPUT_SUBCOMMANDS and not interactive:
                 args.append("-input=false")  # never hang on a prompt in CI
             if sub in VARFILE_SUBCOMMANDS:
-                args.append(f"-var-file={generated.varfile.name}")
+                args.append(f"-var-file={varfile_name}")
             if sub in ("apply", "destroy") and auto_approve:
                 args.append("-auto-approve")
             return args
 
         flow.event(ev.BEFORE_TERRAFORM_INIT)
+        if not dry_run:
+            # The workspace another stack selected here must not leak into this init (Atmos does the same).
+            (folder / ".terraform" / "environment").unlink(missing_ok=True)
         init_args = ["init", "-reconfigure", *common("init")]
         run.exit_code = terraform(init_args + (list(extra_args) if subcommand == "init" else []))
         if run.exit_code != 0:
             return run
+        if component.workspace != DEFAULT_WORKSPACE:
+            # Every later command, and plain `terraform` in this folder afterwards, uses this stack's state.
+            run.exit_code = terraform(["workspace", "select", "-or-create", component.workspace])
+            if run.exit_code != 0:
+                return run
         flow.event(ev.AFTER_TERRAFORM_INIT)
         if subcommand == "init":
             return run
@@ -188,8 +223,9 @@ def run_terraform(
             flow.event(after)
         return run
     finally:
-        # The var file is per run; backend.tf.json stays so plain `terraform` keeps working there.
-        generated.varfile.unlink(missing_ok=True)
+        if not dry_run:
+            # The var file is per run; backend.tf.json stays so plain `terraform` keeps working there.
+            generated.varfile.unlink(missing_ok=True)
 
 
 def component_folder_of(provisioning: Provisioning, component: ResolvedComponent) -> Path:

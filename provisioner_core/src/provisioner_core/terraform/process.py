@@ -34,6 +34,8 @@ def find_binary(command: str) -> str:
 
 def terraform_env(auth: AuthContext, component_env: Mapping[str, object], secret_vars: Mapping[str, str], base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
+    # The workspace is selected per component (docs/configuration.md); an ambient one would override it.
+    env.pop("TF_WORKSPACE", None)
     for cloud in auth.providers:
         for name in AMBIENT_CREDENTIALS.get(cloud, ()):
             env.pop(name, None)
