@@ -47,9 +47,9 @@ def mgmt(arm):
     def make(auth, attempts: int = 3, *, fake: FakeArm | None = None, credential: StaticToken | None = None) -> ClientCache:
         clients = ClientCache()
         token = credential or StaticToken(bearer_token())
-        clients.get(credential_key(auth.azure, PUBLIC), lambda: token)
+        clients.get(credential_key(auth.require("azure"), PUBLIC), lambda: token)
         clients.get(
-            arm_key(auth.azure, SUBSCRIPTION, PUBLIC, attempts),
+            arm_key(auth.require("azure"), SUBSCRIPTION, PUBLIC, attempts),
             lambda: build_arm_clients(token, SUBSCRIPTION, PUBLIC, attempts, transport=transport_for(fake or arm), polling_interval=0),
         )
         return clients

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from provisioner_core.auth import AuthContext
@@ -60,6 +61,7 @@ def run_event(
     provisioner_type: str | None = None,
     provisioners: list[RegisteredProvisioner] | None = None,
     on_start: Callable[[RegisteredProvisioner], None] | None = None,
+    project_root: Path | None = None,
 ) -> list[Outcome]:
     """Run every enabled provisioner of ``event``; raise EventFailed at the first failure."""
     clients = clients if clients is not None else ClientCache()
@@ -70,7 +72,8 @@ def run_event(
             on_start(rp)
         started = time.perf_counter()
         options = component.provision_options(rp.spec.type)
-        kwargs = {"component": component, "auth": auth, "options": options, "dry_run": dry_run, "clients": clients, "event": event, "spec": rp.spec}
+        kwargs = {"component": component, "auth": auth, "options": options, "dry_run": dry_run, "clients": clients, "event": event, "spec": rp.spec,
+                  "project_root": project_root or Path.cwd()}  # fmt: skip
         try:
             result = _call_with_timeout(registry, rp, event, kwargs, _timeout(rp, options))
             result = _check_result(rp, result)

@@ -16,7 +16,8 @@ OUTPUT = click.option("-o", "--output", type=click.Choice(["text", "json"]), def
 
 
 def state_of(ctx: click.Context) -> CliState:
-    return ctx.ensure_object(CliState)  # type: ignore[no-any-return]
+    """The run's CLI state (console, registry, Provisioning): what a plugin's command uses."""
+    return ctx.ensure_object(CliState)
 
 
 @click.command("plugins")

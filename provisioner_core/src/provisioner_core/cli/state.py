@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
+
 from provisioner_core.cli.console import Console
 from provisioner_core.plugins.manager import PluginRegistry
 from provisioner_core.session import Provisioning
@@ -16,6 +18,7 @@ class CliState:
         self.console = Console()
         self._registry = registry
         self._provisioning: Provisioning | None = None
+        self.commands: dict[str, click.Command] | None = None  # what the plugins registered, once per run
 
     @property
     def registry(self) -> PluginRegistry:

@@ -65,8 +65,6 @@ def terraform_group(ctx: click.Context, subcommand: str, component: str, stack: 
     state = state_of(ctx)
     state.console.quiet = output == "json"
     provisioning = state.provisioning
-    from provisioner_core.terraform.placeholders import refuse_placeholders
-
     try:
         run = run_terraform(
             provisioning,
@@ -81,7 +79,6 @@ def terraform_group(ctx: click.Context, subcommand: str, component: str, stack: 
             stderr=sys.stderr,
             status=state.console.status,
             warn=state.console.warn,
-            checks=(refuse_placeholders,),
         )
     except ProvisionerError as error:
         if output == "json":

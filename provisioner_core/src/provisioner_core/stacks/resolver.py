@@ -21,7 +21,7 @@ from provisioner_core.stacks.config import ProjectConfig, stack_name_from_vars
 from provisioner_core.stacks.globs import has_magic, matches
 from provisioner_core.stacks.loader import YamlCache
 from provisioner_core.stacks.merge import deep_merge, is_mapping
-from provisioner_core.state.backend_types import BUILTIN_BACKEND_TYPES, DefaultsContext
+from provisioner_core.state.backend_types import BackendType, DefaultsContext
 from provisioner_core.state.workspace import workspace_for
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -77,9 +77,11 @@ class Stack:
 class StackRepository:
     """Stacks of one project, parsed lazily and cached for the whole run."""
 
-    def __init__(self, config: ProjectConfig, cache: YamlCache | None = None) -> None:
+    def __init__(self, config: ProjectConfig, cache: YamlCache | None = None, backend_types: Mapping[str, BackendType] | None = None) -> None:
         self.config = config
         self.cache = cache or YamlCache()
+        # The registered backend types (their Atmos defaults); none: settings are used as written.
+        self.backend_types: Mapping[str, BackendType] = backend_types or {}
         self._documents: dict[Path, Mapping[str, Any]] = {}
         self._stacks: dict[str, Stack] | None = None
         self._components: dict[tuple[str, str], ResolvedComponent] = {}
@@ -337,8 +339,8 @@ class StackRepository:
                 backend_type = layer["backend_type"]
         if backend_type is not None and not isinstance(backend_type, str):
             raise ConfigError(
-                f"{stack.relative}: backend_type of '{name}' must be a string such as s3",
-                hint="Write `backend_type: s3` (or gcs, azurerm, local).",
+                f"{stack.relative}: backend_type of '{name}' must be a string naming a terraform backend",
+                hint="Write e.g. `backend_type: local` (the name terraform gives the backend).",
                 context={"stack": stack.name, "component": name},
             )
         metadata = self._metadata(stack, doc, chain, name)
@@ -355,7 +357,7 @@ class StackRepository:
                 context={"stack": stack.name, "component": name},
             )
         backend = dict(backend or {})
-        definition = BUILTIN_BACKEND_TYPES.get(backend_type or "")
+        definition = self.backend_types.get(backend_type or "")
         if definition is not None and definition.apply_defaults is not None:
             # Atmos fills the state's place in a shared backend from the component's name.
             assert backend_type is not None
@@ -372,8 +374,7 @@ class StackRepository:
         if vars_ is None and "terraform_workspace_pattern" in metadata:
             vars_ = self._section(stack, chain, "vars", name)  # pattern tokens come from the vars
         workspace = workspace_for(
-            enabled=self.config.workspaces_enabled,
-            backend_type=backend_type,
+            enabled=self.config.workspaces_enabled and (definition is None or definition.workspaces),
             stack=stack.name,
             component=name,
             base_component=base_component,
