@@ -9,8 +9,11 @@ docs/api.md). Write a provisioner with :func:`provisioner` (or ``@hookimpl`` fun
     my-provisioner = "my_package.plugin:plugin"
 """
 
+import logging as _logging
+
 from provisioner_core.auth import AuthContext, CredentialProvider, Credentials
 from provisioner_core.cache import ClientCache
+from provisioner_core.capture import RunCancelled, check_cancelled, get_logger
 from provisioner_core.changes import ChangeRecorder
 from provisioner_core.cli.commands import OUTPUT as OUTPUT_OPTION
 from provisioner_core.cli.commands import state_of as cli_state
@@ -47,11 +50,12 @@ from provisioner_core.hookspecs import hookimpl, hookspec
 from provisioner_core.options import OptionReader
 from provisioner_core.plugins.manager import PluginInfo, PluginRegistry
 from provisioner_core.redaction import Redactor, is_secret_key, secret_values
-from provisioner_core.results import Action, Drift, Outcome, ProvisionResult, Resolution, Status
+from provisioner_core.results import Action, Drift, Message, Outcome, ProvisionResult, Resolution, Status
 from provisioner_core.runner import EventFailed
+from provisioner_core.schema import json_schema, option
 from provisioner_core.session import Provisioning
 from provisioner_core.simple import SimpleProvisioner, provisioner
-from provisioner_core.spec import ProvisionerSpec
+from provisioner_core.spec import Concurrency, ProvisionerSpec
 from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.stacks.config import ProjectConfig, load_project_config
 from provisioner_core.stacks.resolver import StackRepository
@@ -64,6 +68,9 @@ from provisioner_core.terraform.process import run as run_process
 from provisioner_core.version import API_VERSION, distribution_version
 
 __version__ = distribution_version()
+
+# A library must not print on its own: tools that embed us configure logging (the CLI routes it).
+_logging.getLogger("provisioner").addHandler(_logging.NullHandler())
 
 __all__ = [
     "AFTER_COMPONENT_LOAD",
@@ -92,6 +99,7 @@ __all__ = [
     "ChangeRecorder",
     "CliState",
     "ClientCache",
+    "Concurrency",
     "ConfigError",
     "CredentialProvider",
     "Credentials",
@@ -99,6 +107,7 @@ __all__ = [
     "Drift",
     "EventFailed",
     "EventSpec",
+    "Message",
     "NameRule",
     "NetworkError",
     "OptionReader",
@@ -108,32 +117,37 @@ __all__ = [
     "PluginRegistry",
     "ProjectConfig",
     "ProvisionResult",
-    "Provisioning",
     "ProvisionerError",
     "ProvisionerFailed",
     "ProvisionerSpec",
+    "Provisioning",
     "Redactor",
     "Resolution",
     "ResolvedComponent",
     "ResourceConflict",
+    "RunCancelled",
     "SimpleProvisioner",
     "StackRepository",
     "StateLocation",
     "Status",
     "TerraformRun",
-    "__version__",
     "backend_config",
+    "check_cancelled",
     "cli_state",
     "find_terraform_binary",
+    "get_logger",
     "hookimpl",
     "hookspec",
     "install_hint",
     "is_secret_key",
+    "json_schema",
     "load_project_config",
     "locate",
+    "option",
     "provisioner",
     "render_outcomes",
     "run_process",
     "run_terraform",
     "secret_values",
+    "__version__",
 ]

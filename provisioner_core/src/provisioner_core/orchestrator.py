@@ -16,6 +16,7 @@ from provisioner_core.events import MANUAL_PROVISION
 from provisioner_core.plugins.manager import PluginRegistry, RegisteredProvisioner
 from provisioner_core.results import Outcome
 from provisioner_core.runner import run_event, select
+from provisioner_core.schema import check_core_keys, structure_options
 from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.state.backend_types import install_hint
 
@@ -89,10 +90,34 @@ def _missing_provisioner(registry: PluginRegistry, component: ResolvedComponent,
     )
 
 
+def check_options(registry: PluginRegistry, component: ResolvedComponent, only: str | None = None) -> None:
+    """Every enabled provisioner's options against its schema, all problems of all types reported at once (exit 2)."""
+    problems: list[str] = []
+    for provisioner_type in [only] if only is not None else enabled_types(component):
+        where = f"provision.{provisioner_type}"
+        raw = component.provision_options(provisioner_type)
+        problems += check_core_keys(raw, where)
+        for rp in registry.provisioners():
+            if rp.spec.type != provisioner_type or rp.spec.options is None or not rp.spec.serves(component.backend_type):
+                continue
+            try:
+                structure_options(rp.spec.options, raw, where)
+            except ConfigError as error:
+                problems += list(error.hints[:-1])
+    if problems:
+        raise ConfigError(
+            f"component '{component.name}' in stack '{component.stack}' has {len(problems)} invalid provisioner option{'s' if len(problems) > 1 else ''}: "
+            + "; ".join(problems),
+            hint=[*problems, "`provision plugins --options <type>` lists each provisioner's options."],
+            context={"stack": component.stack, "component": component.name, "source": component.source_file},
+        )
+
+
 def prepare(provisioning: Provisioning, component: ResolvedComponent, provisioner_type: str | None = None, *, guard: bool = True) -> None:
-    """Before anything runs for a component: it runs at all, its provisioners exist, plugins accept it, its state is its own."""
+    """Before anything runs for a component: it runs at all, its provisioners exist with valid options, plugins accept it, its state is its own."""
     check_component_runs(component)
     check_enabled_types(provisioning.registry, component, provisioner_type)
+    check_options(provisioning.registry, component, provisioner_type)
     provisioning.registry.validate_component(component=component, project=provisioning.config)
     if guard:
         provisioning.check_state_collisions([component])
@@ -125,4 +150,5 @@ def run_provisioners(
     return run_event(
         provisioning.registry, event, component, auth,
         dry_run=dry_run, clients=provisioning.clients, provisioners=chosen, on_start=on_start, project_root=provisioning.config.root,
+        redact=provisioning.redactor, read_only=provisioning.read_only(component),
     )  # fmt: skip

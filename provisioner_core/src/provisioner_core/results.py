@@ -109,6 +109,21 @@ class ProvisionResult:
 
 
 @frozen
+class Message:
+    """A line a provisioner printed or logged during its run (redacted): ``level`` is the log level, or stdout/stderr."""
+
+    level: str
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"level": self.level, "text": self.text}
+
+
+def _messages(value: Any) -> tuple[Message, ...]:
+    return tuple(value)
+
+
+@frozen
 class Outcome:
     """A result with the facts the system knows about the run that produced it."""
 
@@ -121,6 +136,7 @@ class Outcome:
     component: str
     result: ProvisionResult
     duration_s: float
+    messages: tuple[Message, ...] = field(default=(), converter=_messages)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,4 +149,5 @@ class Outcome:
             "component": self.component,
             "duration_s": round(self.duration_s, 4),
             **self.result.to_dict(),
+            "messages": [m.to_dict() for m in self.messages],
         }

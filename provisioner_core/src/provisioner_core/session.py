@@ -36,6 +36,7 @@ class Provisioning:
         self.redactor = Redactor()
         self._stacks: StackRepository | None = None
         self._state_index: StateIndex | None = None
+        self._read_only: dict[tuple[str, str], tuple[ResolvedComponent, ResolvedComponent]] = {}
 
     @classmethod
     def from_path(cls, config: str | Path | None = None, cwd: Path | None = None, registry: PluginRegistry | None = None) -> Provisioning:
@@ -61,6 +62,15 @@ class Provisioning:
         for component in self.stacks.components(stacks):
             self.redactor.add(secret_values(component.sections()))
             yield component
+
+    def read_only(self, component: ResolvedComponent) -> ResolvedComponent:
+        """The deeply read-only copy provisioners receive (made once per component per run)."""
+        key = (component.stack, component.name)
+        cached = self._read_only.get(key)
+        if cached is None or cached[0] is not component:
+            cached = (component, component.read_only())
+            self._read_only[key] = cached
+        return cached[1]
 
     def auth(self, component: ResolvedComponent) -> AuthContext:
         """Build the AuthContext from ``auth.providers`` with the registered credential providers."""

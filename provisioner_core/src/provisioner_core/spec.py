@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+import enum
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -43,13 +45,32 @@ def _to_tuple(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
+class Concurrency(str, enum.Enum):
+    """How ``provision <type> --all`` may run a type's provisioner for many components."""
+
+    SERIAL = "serial"  # one component at a time: the default for every type but backend
+    PARALLEL = "parallel"  # components at once, up to --jobs: the provisioner is safe to run concurrently
+    PER_BACKEND = "per-backend"  # once per distinct backend, distinct backends at once (the backends')
+
+
+def _default_concurrency(spec: ProvisionerSpec) -> Concurrency:
+    return Concurrency.PER_BACKEND if spec.type == "backend" else Concurrency.SERIAL
+
+
+def _options_class(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not attrs.has(value):
+        raise ValueError(f"options must be an attrs class describing provision.<type>, got {value!r}")
+
+
 @frozen
 class ProvisionerSpec:
     """What a provisioner is and when it runs.
 
     ``name`` is unique across installed plugins (``backend-local``); ``type`` is the key under
     ``provision:`` that enables it (``backend``); ``events`` are dotted event names; a
-    ``backend`` provisioner also names the ``backend_type`` values it serves.
+    ``backend`` provisioner also names the ``backend_type`` values it serves. ``options`` is
+    an attrs class of its ``provision.<type>`` options (see :mod:`provisioner_core.schema`);
+    ``concurrency`` says how ``--all`` may run it.
     """
 
     name: str = field(validator=_name)
@@ -58,10 +79,12 @@ class ProvisionerSpec:
     description: str = field(validator=_description)
     backend_types: tuple[str, ...] = field(default=(), converter=_to_tuple, validator=_backend_types)
     timeout_s: float | None = field(default=None)
+    options: builtins.type[Any] | None = field(default=None, validator=_options_class)
+    concurrency: Concurrency = field(default=attrs.Factory(_default_concurrency, takes_self=True), converter=Concurrency)
 
     def serves(self, backend_type: str | None) -> bool:
         """True when this provisioner handles a component with ``backend_type``."""
         return not self.backend_types or backend_type in self.backend_types
 
 
-__all__ = ["EventSpec", "ProvisionerSpec"]
+__all__ = ["Concurrency", "EventSpec", "ProvisionerSpec"]

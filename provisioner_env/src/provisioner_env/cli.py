@@ -38,7 +38,7 @@ def create_command(ctx: click.Context, target: str, source: str | None, dry_run:
     from provisioner_env.report import create_text
 
     state = state_of(ctx)
-    state.console.quiet = output == "json"
+    state.console.quiet = state.console.quiet or output == "json"
     try:
         result = create_environment(state.provisioning, target, source, dry_run=dry_run, force=force, provision=provision, status=state.console.status)
     except ProvisionerError as error:
@@ -63,7 +63,7 @@ def verify_command(ctx: click.Context, target: str, against: str | None, check_b
     from provisioner_env.verify import verify_environment
 
     state = state_of(ctx)
-    state.console.quiet = output == "json"
+    state.console.quiet = state.console.quiet or output == "json"
     result = verify_environment(state.provisioning, target, against, check_backends=check_backends)
     if output == "json":
         state.console.json(result.to_dict())
@@ -85,7 +85,7 @@ def destroy_command(ctx: click.Context, target: str, force: bool, terraform_bin:
     from provisioner_env.report import destroy_text
 
     state = state_of(ctx)
-    state.console.quiet = output == "json"
+    state.console.quiet = state.console.quiet or output == "json"
     provisioning = state.provisioning
     try:
         if not force:

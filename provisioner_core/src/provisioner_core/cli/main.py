@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from typing import Any
 
 import click
 
+from provisioner_core.capture import LOGGER_NAME
 from provisioner_core.cli.commands import make_provision_command
 from provisioner_core.cli.console import Console
 from provisioner_core.cli.state import CliState
@@ -53,9 +55,11 @@ class ProvisionGroup(click.Group):
 @click.group(cls=ProvisionGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", default=None, metavar="PATH", help="atmos.yaml or provisioner.yaml (default: found in the working directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Show provisioners' debug messages too.")
+@click.option("-q", "--quiet", is_flag=True, help="Only results and errors: no status lines.")
 @click.version_option(distribution_version(), prog_name="provision")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None, debug: bool) -> None:
+def cli(ctx: click.Context, config: str | None, debug: bool, verbose: bool, quiet: bool) -> None:
     """Provision what a Terraform component needs before Terraform runs.
 
     \b
@@ -68,6 +72,10 @@ def cli(ctx: click.Context, config: str | None, debug: bool) -> None:
     state = ctx.ensure_object(CliState)
     state.config = config
     state.debug = debug
+    state.console.verbose = verbose
+    state.console.quiet = quiet
+    # Provisioners report through the `provisioner.*` loggers: what they log reaches their outcome.
+    logging.getLogger(LOGGER_NAME).setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
 def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:

@@ -83,8 +83,10 @@ class _Flow:
         hooks: list[UserHook],
         status: Callable[[str], None],
         command_runner: Callable[[Sequence[str], Path, Mapping[str, str]], int],
+        report: Callable[[list[Outcome]], None] | None = None,
     ) -> None:
         self.command_runner = command_runner
+        self.report = report
         self.provisioning = provisioning
         self.run = run
         self.component = component
@@ -106,7 +108,10 @@ class _Flow:
             verb = "Planning" if self.run.dry_run else "Running"
             self.status(f"{verb} {rp.spec.type} provisioner ({rp.spec.name}) at {name}...")
 
-        self.run.outcomes += run_provisioners(self.provisioning, name, self.component, auth=self.auth, dry_run=self.run.dry_run, on_start=announce)
+        outcomes = run_provisioners(self.provisioning, name, self.component, auth=self.auth, dry_run=self.run.dry_run, on_start=announce)
+        self.run.outcomes += outcomes
+        if self.report is not None and outcomes:
+            self.report(outcomes)
         if self.run.dry_run:
             # User hooks are commands of the user's own: a dry run only lists them.
             self.run.hooks += [{"event": name, "hook": hook.name, "would_run": True} for hook in self.hooks if name in hook.events]
@@ -132,11 +137,13 @@ def run_terraform(
     interactive: bool | None = None,
     status: Callable[[str], None] = lambda _: None,
     warn: Callable[[str], None] | None = None,
+    report: Callable[[list[Outcome]], None] | None = None,
 ) -> TerraformRun:
     """Run one terraform subcommand for a component with the provisioners around it.
 
     ``dry_run``: provisioners plan only, no file is written and terraform does not run; the
-    commands that would run are recorded in ``TerraformRun.commands``.
+    commands that would run are recorded in ``TerraformRun.commands``. ``report`` receives each
+    event's outcomes as they finish (the CLI prints them in text mode).
     """
     if subcommand not in SUBCOMMANDS:
         raise ConfigError(f"unsupported terraform subcommand '{subcommand}'", hint=f"Supported: {', '.join(SUBCOMMANDS)}.")
@@ -158,7 +165,7 @@ def run_terraform(
         # terraform and user hooks alike: output redacted line by line unless at a terminal.
         return process.run(argv, cwd, env, redact=provisioning.redactor, stdout=out, stderr=err, interactive=interactive)
 
-    flow = _Flow(provisioning, run, component, auth, hooks, status, command_runner)
+    flow = _Flow(provisioning, run, component, auth, hooks, status, command_runner, report)
 
     flow.event(ev.BEFORE_COMPONENT_LOAD)
     # A provisioner at before.component.load may hand over the folder to run in (e.g. vendored code).

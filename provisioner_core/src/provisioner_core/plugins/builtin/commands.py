@@ -10,7 +10,8 @@ from provisioner_core.hookspecs import hookimpl
 @hookimpl
 def register_commands(cli: click.Group) -> None:
     from provisioner_core.cli.commands import describe_command, list_group, plugins_command
+    from provisioner_core.cli.schema_command import schema_command
     from provisioner_core.cli.terraform_command import terraform_group
 
-    for command in (plugins_command, describe_command, list_group, terraform_group):
+    for command in (plugins_command, describe_command, list_group, schema_command, terraform_group):
         cli.add_command(command)
