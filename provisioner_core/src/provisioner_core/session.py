@@ -54,14 +54,21 @@ class Provisioning:
 
     def component(self, stack: str, name: str) -> ResolvedComponent:
         component = self.stacks.component(stack, name)
-        self.redactor.add(secret_values(component.sections()))
+        self._learn_secrets(component)
         return component
 
     def components(self, stacks: list[str] | None = None) -> Iterator[ResolvedComponent]:
         """Every component of ``stacks`` (all by default); each one's secrets join the redactor."""
         for component in self.stacks.components(stacks):
-            self.redactor.add(secret_values(component.sections()))
+            self._learn_secrets(component)
             yield component
+
+    def _learn_secrets(self, component: ResolvedComponent) -> None:
+        """Secrets by key name, and those its backend type finds inside values (a password in a URL)."""
+        self.redactor.add(secret_values(component.sections()))
+        definition = self.registry.backend_types().get(component.backend_type or "")
+        if definition is not None and definition.secret_values is not None:
+            self.redactor.add(str(v) for v in definition.secret_values(component.backend))
 
     def read_only(self, component: ResolvedComponent) -> ResolvedComponent:
         """The deeply read-only copy provisioners receive (made once per component per run)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
@@ -67,6 +67,12 @@ class NameRule:
 
 DefaultsRule = Callable[[MutableMapping[str, Any], DefaultsContext], None]
 ObjectRule = Callable[[Mapping[str, Any], str], str]
+# Settings -> the storage's name, when it must be parsed out of them (e.g. host/database of a connection string).
+StorageRule = Callable[[Mapping[str, Any]], str]
+# Settings -> secrets hidden inside values (a password in a connection string), for redaction.
+SecretsRule = Callable[[Mapping[str, Any]], "Iterable[str]"]
+# (settings, auth) -> the variables terraform needs for this backend (replacing secret_env's plain move).
+EnvRule = Callable[[Mapping[str, Any], "AuthContext"], Mapping[str, str]]
 # Reads the component's state object through its backend: its bytes, or None when there is none.
 StateReader = Callable[["ResolvedComponent", "AuthContext", "ClientCache"], "bytes | None"]
 
@@ -99,6 +105,9 @@ class BackendType:
     name_rules: Mapping[str, NameRule] = field(factory=dict, converter=_dict)  # setting -> rule for the name it holds
     read_state: StateReader | None = None
     description: str = ""
+    storage: StorageRule | None = None  # instead of address_keys, when the storage's name must be parsed
+    secret_values: SecretsRule | None = None  # secrets inside settings, masked in every output
+    terraform_env: EnvRule | None = None  # what terraform needs in its environment for this backend
 
     @property
     def location_hint(self) -> str:

@@ -53,8 +53,13 @@ def locate(
         obj = os.path.normpath(os.path.join(folder, obj))
         return StateLocation(kind, "", obj, f"{definition.scheme}{obj}", workspace)
     identity = _canonical({k: backend.get(k) for k in definition.identity_keys if backend.get(k) not in (None, "")})
-    storage = "/".join(str(backend.get(k) or "") for k in definition.address_keys)
-    return StateLocation(kind, identity, obj, f"{definition.scheme}{storage}/{obj}", workspace)
+    if definition.storage is not None:
+        storage = definition.storage(backend)
+        identity = f"{storage}\0{identity}"
+    else:
+        storage = "/".join(str(backend.get(k) or "") for k in definition.address_keys)
+    separator = "/" if storage and obj else ""
+    return StateLocation(kind, identity, obj, f"{definition.scheme}{storage}{separator}{obj}", workspace)
 
 
 def _canonical(value: Mapping[str, Any]) -> str:

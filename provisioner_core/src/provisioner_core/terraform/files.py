@@ -16,6 +16,7 @@ from typing import Any
 
 from attrs import frozen
 
+from provisioner_core.auth import AuthContext
 from provisioner_core.errors import ConfigError
 from provisioner_core.redaction import is_secret_entry
 from provisioner_core.stacks.component import ResolvedComponent
@@ -67,8 +68,15 @@ def backend_config(component: ResolvedComponent, backend_types: Mapping[str, Bac
     return {"//": GENERATED_MARKER, "terraform": {"backend": {component.backend_type: settings}}}
 
 
-def backend_secret_env(component: ResolvedComponent, backend_types: Mapping[str, BackendType]) -> dict[str, str]:
-    """Secrets written in the backend section, as the environment variables terraform reads them from."""
+def backend_secret_env(component: ResolvedComponent, backend_types: Mapping[str, BackendType], auth: AuthContext | None = None) -> dict[str, str]:
+    """Secrets written in the backend section, as the environment variables terraform reads them from.
+
+    A backend type with its own ``terraform_env`` rule builds them (it may merge the AuthContext's
+    credentials in); otherwise each secret setting moves to its variable as written.
+    """
+    definition = backend_types.get(component.backend_type or "")
+    if definition is not None and definition.terraform_env is not None and auth is not None:
+        return dict(definition.terraform_env(component.backend, auth))
     names = _secret_settings(component, backend_types)
     return {names[k]: str(v) for k, v in component.backend.items() if k in names and v not in (None, "")}
 
@@ -79,7 +87,9 @@ def planned_files(folder: Path, component: ResolvedComponent, *, backend: bool =
     return [*planned, folder / varfile_name(component)]
 
 
-def write_files(folder: Path, component: ResolvedComponent, backend_types: Mapping[str, BackendType], *, backend: bool = True) -> GeneratedFiles:
+def write_files(
+    folder: Path, component: ResolvedComponent, backend_types: Mapping[str, BackendType], *, backend: bool = True, auth: AuthContext | None = None
+) -> GeneratedFiles:
     """Write both files atomically into the component folder.
 
     ``backend=False`` (atmos.yaml ``auto_generate_backend_file: false``): the backend comes
@@ -101,7 +111,7 @@ def write_files(folder: Path, component: ResolvedComponent, backend_types: Mappi
             public_vars[str(name)] = value
     varfile = folder / varfile_name(component)
     write_json_atomic(varfile, public_vars)
-    return GeneratedFiles(backend_path, varfile, secret_vars, backend_secret_env(component, backend_types))
+    return GeneratedFiles(backend_path, varfile, secret_vars, backend_secret_env(component, backend_types, auth))
 
 
 def remove_generated_backend(folder: Path) -> bool:
