@@ -136,7 +136,15 @@ def parse_conninfo(text: str, where: str) -> dict[str, str]:
             "(libpq's keywords: https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS).",
             context={"key": where, "conn_str": mask_password(text)},
         ) from None
-    return {str(key): str(value) for key, value in parsed.items() if value is not None}
+    params = {str(key): str(value) for key, value in parsed.items() if value is not None}
+    for port in params.get("port", "").split(","):
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise ConfigError(
+                f"{where} has an invalid port {port!r}",
+                hint="Write the port as a number from 1 to 65535, e.g. postgres://user@host:5432/dbname.",
+                context={"key": where, "conn_str": mask_password(text)},
+            )
+    return params
 
 
 def is_loopback(params: Mapping[str, str]) -> bool:
@@ -289,11 +297,13 @@ def parse_options(options: Mapping[str, Any] | None, backend: PgBackend) -> tupl
     )
     warnings = reader.unknown_keys(("enabled", "timeout"))
     if parsed.grant_to:
-        creating = [k for k in ("skip_schema_creation", "skip_table_creation", "skip_index_creation") if not getattr(backend, k)]
+        # Checked with terraform 1.11: an existing schema costs it only a SELECT, but its CREATE SEQUENCE/TABLE/INDEX
+        # IF NOT EXISTS need CREATE on schema public and ownership of the table even when the objects exist.
+        creating = [k for k in ("skip_table_creation", "skip_index_creation") if not getattr(backend, k)]
         if creating:
             warnings.append(
                 f"grant_to {parsed.grant_to!r} gets only the privileges terraform needs to read and write state, but "
-                f"backend.{', backend.'.join(creating)} {'is' if len(creating) == 1 else 'are'} not true: terraform would then "
-                "run CREATE statements that need more; set them to true (this provisioner creates everything)"
+                f"backend.{' and backend.'.join(creating)} {'is' if len(creating) == 1 else 'are'} not true: terraform then runs "
+                "CREATE ... IF NOT EXISTS statements that fail with 'permission denied'; set them to true (this provisioner creates everything)"
             )
     return parsed, warnings

@@ -16,7 +16,8 @@ MASK = "***"
 _URL = re.compile(r"(?P<scheme>postgres(?:ql)?://)(?P<userinfo>[^@/?#\s]*)@", re.IGNORECASE)
 _URL_QUERY_PASSWORD = re.compile(r"(?P<key>[?&]password=)(?P<value>[^&#\s]*)", re.IGNORECASE)
 # key=value form: the value is either single-quoted (with backslash escapes) or runs to the next space.
-_KV_PASSWORD = re.compile(r"(?P<key>\bpassword\s*=\s*)(?P<value>'(?:[^'\\]|\\.)*'?|[^\s']+)", re.IGNORECASE)
+# ('' inside quotes is not libpq syntax, but masking it as one value errs on the safe side.)
+_KV_PASSWORD = re.compile(r"(?<![?&])(?P<key>\bpassword\s*=\s*)(?P<value>'(?:[^'\\]|\\.|'')*'?|[^\s']+)", re.IGNORECASE)
 
 
 def is_url(text: str) -> bool:
