@@ -24,12 +24,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from support.pg_helpers import ADMIN, ADMIN_PASSWORD, RUNNER, RUNNER_PASSWORD, Admin
 from support.postgres import PostgresServer, start_postgres
-
-ADMIN = "prov_admin"
-ADMIN_PASSWORD = "admin-Pw-7f3c9e1d"
-RUNNER = "tf_runner"
-RUNNER_PASSWORD = "runner-Pw-2b8a6d4f"
 
 
 @pytest.fixture(scope="session")
@@ -43,28 +39,6 @@ def pg_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
-
-
-class Admin:
-    """The superuser over the local socket, for arranging and asserting."""
-
-    def __init__(self, server: PostgresServer) -> None:
-        self.server = server
-
-    def connect(self, dbname: str = "postgres") -> psycopg.Connection[Any]:
-        return psycopg.connect(self.server.admin_conninfo(dbname), autocommit=True)
-
-    def run(self, dbname: str, *statements: str) -> None:
-        with self.connect(dbname) as conn:
-            for statement in statements:
-                conn.execute(statement)  # type: ignore[call-overload]
-
-    def rows(self, dbname: str, query: str, params: Any = None) -> list[tuple[Any, ...]]:
-        with self.connect(dbname) as conn:
-            return [tuple(r) for r in conn.execute(query, params).fetchall()]  # type: ignore[call-overload]
-
-    def create_database(self, name: str, owner: str = ADMIN) -> None:
-        self.run("postgres", f'CREATE DATABASE "{name}" OWNER {owner}')
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from provisioner_backend_pg import sql as ddl
 from provisioner_backend_pg.config import ConnTarget, PgBackend, PgOptions, connection_target, parse_backend, parse_options
 from provisioner_backend_pg.errors import is_missing_database, is_race, translate, translated
 from provisioner_backend_pg.plan import Desired, Plan, Statement, plan
-from provisioner_core import ChangeRecorder, ConfigError, ProvisionerError, ProvisionResult, ResourceConflict
+from provisioner_core import ChangeRecorder, ConfigError, PermissionDenied, ProvisionerError, ProvisionResult, ResourceConflict
 
 if TYPE_CHECKING:
     import psycopg
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 MAX_PASSES = 4  # a write pass, a checking pass, and room for a race with an outsider or two
 DOCS_MIGRATING = "docs/backends/pg.md#migrating-a-hand-made-schema"
+DOCS_PRIVILEGES = "docs/backends/pg.md#privileges"
+# privilege_not_revoked, privilege_not_granted: warnings, not errors, in PostgreSQL.
+IGNORED_PRIVILEGE_STATES = frozenset({"01006", "01007"})
 
 
 class _Race(Exception):
@@ -252,11 +255,32 @@ class _Run:
         import psycopg
 
         text = ddl.render(statement.sql, conn)
+        ignored: list[str] = []
+
+        def execute() -> None:
+            # A GRANT or REVOKE by a role that may not give the privilege only warns (01007, 01006) and changes nothing.
+            def notice(diag: psycopg.errors.Diagnostic) -> None:
+                if diag.sqlstate in IGNORED_PRIVILEGE_STATES:
+                    ignored.append(diag.message_primary or "no privileges could be changed")
+
+            conn.add_notice_handler(notice)
+            try:
+                conn.execute(statement.sql)
+            finally:
+                conn.remove_notice_handler(notice)
+
         with self.step(f"{statement.verb} {statement.target}", statement.privilege):
             try:
-                self.rec.write(statement.verb, statement.target, lambda: conn.execute(statement.sql), text, creates=statement.creates)
+                self.rec.write(statement.verb, statement.target, execute, text, creates=statement.creates)
             except psycopg.Error as exc:
                 if statement.creates and is_race(exc):
                     self.rec.amend_last(detail=f"{text} (created meanwhile by a concurrent session)", created=False)
                     raise _Race from None
                 raise
+        if ignored:
+            who = self.target.user or "the provisioning role"
+            raise PermissionDenied(
+                f"{statement.verb} {statement.target}: permission denied for {who}: needs {statement.privilege} ({ignored[0]})",
+                hint=f"Grant {who} {statement.privilege}, or run the provisioner as a role that has it; nothing was changed. See {DOCS_PRIVILEGES}.",
+                context={"step": f"{statement.verb} {statement.target}", "endpoint": self.target.endpoint, "user": who, "statement": text},
+            )
