@@ -256,3 +256,30 @@ def test_a_missing_grantee_role_is_exit_2(admin, backend_for, dbname):
         provision(backend_for(dbname), {"grant_to": "no_such_role"}, None, dry_run=False)
 
     assert catalog(admin, dbname) == before
+
+
+def test_a_database_created_by_an_outsider_between_read_and_create_is_not_claimed(admin, backend_for, dbname, monkeypatch):
+    # Both reads of the maintenance database say "missing" (an outsider creates it in between): CREATE DATABASE
+    # then fails with duplicate_database, which is a finished job, not an error.
+    from provisioner_backend_pg import provision as engine
+
+    admin.create_database(dbname)
+    real_connect, real_database = engine._Run.connect, engine.catalog.database
+    calls = {"connect": 0, "database": 0}
+
+    def connect(self, name):  # type: ignore[no-untyped-def]
+        calls["connect"] += 1
+        return None if calls["connect"] == 1 else real_connect(self, name)
+
+    def database(conn, name, role):  # type: ignore[no-untyped-def]
+        calls["database"] += 1
+        return None if calls["database"] <= 2 else real_database(conn, name, role)
+
+    monkeypatch.setattr(engine._Run, "connect", connect)
+    monkeypatch.setattr(engine.catalog, "database", database)
+
+    result = provision(backend_for(dbname), OPTIONS, None, dry_run=False)
+
+    first = result.actions[0]
+    assert first.verb == "create-database" and "created meanwhile by a concurrent session" in first.detail
+    assert [a.verb for a in result.actions][1] == "create-schema"  # and then the objects inside, as usual

@@ -119,58 +119,62 @@ class _Run:
 
     def run(self) -> None:
         conn = self.connect(self.desired.database)
-        if conn is None:
-            self.missing_database()
-            if not self.rec.writing:
-                return
+        if conn is not None:
+            with conn:
+                self.converge(conn)
+            return
+        maintenance = self.connect(self.options.maintenance_database)
+        if maintenance is None:
+            raise ConfigError(
+                f"database {self.desired.database!r} does not exist, and neither does the maintenance database "
+                f"{self.options.maintenance_database!r} to create it from",
+                hint="Set provision.backend.maintenance_database to a database the provisioning role can connect to (postgres, template1).",
+                context={"key": "provision.backend.maintenance_database"},
+            )
+        with maintenance:
+            if not self.create_database(maintenance):
+                return  # a dry run, or report-only: nothing inside can be read yet
             conn = self.connect(self.desired.database)
             if conn is None:
                 raise ProvisionerError(
                     f"database {self.desired.database!r} is still missing after it was created",
                     hint="Something dropped it meanwhile; run the provisioner again.",
                 )
-        with conn:
-            self.converge(conn)
+            # Still holding the database's lock: a concurrent run waits until everything inside is done too.
+            with conn:
+                self.converge(conn)
 
     # --- the database -----------------------------------------------------------------------
 
-    def missing_database(self) -> None:
-        maintenance = self.options.maintenance_database
-        conn = self.connect(maintenance)
-        if conn is None:
-            raise ConfigError(
-                f"database {self.desired.database!r} does not exist, and neither does the maintenance database {maintenance!r} to create it from",
-                hint="Set provision.backend.maintenance_database to a database the provisioning role can connect to (postgres, template1).",
-                context={"key": "provision.backend.maintenance_database"},
-            )
-        with conn:
-            with self.step("inspect the server"):
-                role = catalog.role(conn, self.desired.grant_to)
-                existing = catalog.database(conn, self.desired.database, self.desired.grant_to)
+    def create_database(self, conn: psycopg.Connection[Any]) -> bool:
+        """From the maintenance database: plan (dry run) or create the database; True when it exists now.
+
+        A writing run takes a session advisory lock for the database name and keeps it until the
+        connection closes, after the objects inside are provisioned too.
+        """
+        with self.step("inspect the server"):
+            role = catalog.role(conn, self.desired.grant_to)
+            existing = catalog.database(conn, self.desired.database, self.desired.grant_to)
+        planned = self.plan(catalog.DatabaseState(existing, role))
+        if not self.rec.writing:
             if existing is not None:
-                return  # created meanwhile by a concurrent run
-            planned = self.plan(catalog.DatabaseState(None, role))
-            if not self.rec.writing:
-                self.refuse_creation(planned)
-                self.record(planned, conn, final=True)
-                return
-            create = planned.statements[0]
-            key = ddl.advisory_lock_key(self.desired.database, "")
-            with self.step("wait for the provisioning lock"):
-                conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, false)", [f"{self.options.wait_timeout_s}s"])
-                conn.execute("SELECT pg_catalog.pg_advisory_lock(%s, %s)", key)
+                return False  # appeared meanwhile; its objects are for the next run to report
+            self.refuse_creation(planned)
+            self.record(planned, conn, final=True)
+            return False
+        key = ddl.advisory_lock_key(self.desired.database, "")
+        with self.step("wait for the provisioning lock"):
+            conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, false)", [f"{self.options.wait_timeout_s}s"])
+            conn.execute("SELECT pg_catalog.pg_advisory_lock(%s, %s)", key)
+        with self.step("inspect the server"):
+            existing = catalog.database(conn, self.desired.database, self.desired.grant_to)
+        if existing is None:
             try:
-                with self.step("inspect the server"):
-                    existing = catalog.database(conn, self.desired.database, self.desired.grant_to)
-                if existing is None:
-                    try:
-                        self.write(conn, create)
-                        self.created_database = True
-                    except _Race:
-                        pass  # created by a session that does not take our lock: fine, it exists
-            finally:
-                with self.step("release the provisioning lock"):
-                    conn.execute("SELECT pg_catalog.pg_advisory_unlock(%s, %s)", key)
+                self.write(conn, planned.statements[0])
+                self.created_database = True
+            except _Race:
+                pass  # created by a session that does not take our lock: fine, it exists
+        return True
 
     # --- inside the database ----------------------------------------------------------------
 
