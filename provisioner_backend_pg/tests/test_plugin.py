@@ -150,3 +150,18 @@ def test_eight_processes_provision_one_new_database(stack_tree, pg_server, admin
     for out, err in outputs:
         assert ADMIN_PASSWORD not in out + err and "Traceback" not in out + err
     assert admin.rows(dbname, "SELECT count(*) FROM pg_indexes WHERE indexname = 'states_by_name'") == [(1,)]
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "tests" / "corpus"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("pg-*")))
+def test_the_bad_input_corpus_never_shows_the_password(name, tmp_path):
+    # tests/test_corpus.py checks exit code, one Error and a Hint; here: no password in any of it.
+    case = json.loads((CORPUS / name / "case.json").read_text())
+    runner = CliRunner(CORPUS / name / "tree", PluginRegistry(environ={"PROVISIONER_LOAD_PLUGINS": "backend-pg"}))
+
+    result = runner.run([*case["args"], "-o", "json"], exit_code=case["exit_code"])
+
+    assert "corpus-secret-pw" not in result.output
+    assert json.loads(result.stdout)["error"]["exit_code"] == 2
