@@ -16,7 +16,7 @@ psycopg is imported inside the functions that connect: listing plugins must stay
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from provisioner_backend_pg import inspect as catalog
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from provisioner_backend_pg.credentials import PostgresCredentials
 
-MAX_PASSES = 4  # a write pass, a checking pass, and room for a race with an outsider or two
+MAX_PASSES = 5  # waiting for a creator, a write pass, a checking pass, and room for a race with an outsider or two
 DOCS_MIGRATING = "docs/backends/pg.md#migrating-a-hand-made-schema"
 DOCS_PRIVILEGES = "docs/backends/pg.md#privileges"
 # privilege_not_revoked, privilege_not_granted: warnings, not errors, in PostgreSQL.
@@ -89,6 +89,8 @@ class _Run:
         self.options = options
         self.rec = rec
         self.secrets = secrets
+        self.holds_database_lock = False
+        self._closing = ExitStack()
         self.created_database = False  # drift against PostgreSQL's defaults on a database made by this run is no drift
 
     @contextmanager
@@ -118,29 +120,28 @@ class _Run:
             raise mapped from None
 
     def run(self) -> None:
-        conn = self.connect(self.desired.database)
-        if conn is not None:
-            with conn:
-                self.converge(conn)
-            return
-        maintenance = self.connect(self.options.maintenance_database)
-        if maintenance is None:
-            raise ConfigError(
-                f"database {self.desired.database!r} does not exist, and neither does the maintenance database "
-                f"{self.options.maintenance_database!r} to create it from",
-                hint="Set provision.backend.maintenance_database to a database the provisioning role can connect to (postgres, template1).",
-                context={"key": "provision.backend.maintenance_database"},
-            )
-        with maintenance:
-            if not self.create_database(maintenance):
-                return  # a dry run, or report-only: nothing inside can be read yet
+        with ExitStack() as closing:
+            self._closing = closing
             conn = self.connect(self.desired.database)
             if conn is None:
-                raise ProvisionerError(
-                    f"database {self.desired.database!r} is still missing after it was created",
-                    hint="Something dropped it meanwhile; run the provisioner again.",
-                )
-            # Still holding the database's lock: a concurrent run waits until everything inside is done too.
+                maintenance = self.connect(self.options.maintenance_database)
+                if maintenance is None:
+                    raise ConfigError(
+                        f"database {self.desired.database!r} does not exist, and neither does the maintenance database "
+                        f"{self.options.maintenance_database!r} to create it from",
+                        hint="Set provision.backend.maintenance_database to a database the provisioning role can connect to (postgres, template1).",
+                        context={"key": "provision.backend.maintenance_database"},
+                    )
+                closing.enter_context(maintenance)
+                if not self.create_database(maintenance):
+                    return  # a dry run, or report-only: nothing inside can be read yet
+                conn = self.connect(self.desired.database)
+                if conn is None:
+                    raise ProvisionerError(
+                        f"database {self.desired.database!r} is still missing after it was created",
+                        hint="Something dropped it meanwhile; run the provisioner again.",
+                    )
+            # A run that created the database still holds its lock: a concurrent run waits until everything inside is done too.
             with conn:
                 self.converge(conn)
 
@@ -162,10 +163,7 @@ class _Run:
             self.refuse_creation(planned)
             self.record(planned, conn, final=True)
             return False
-        key = ddl.advisory_lock_key(self.desired.database, "")
-        with self.step("wait for the provisioning lock"):
-            conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, false)", [f"{self.options.wait_timeout_s}s"])
-            conn.execute("SELECT pg_catalog.pg_advisory_lock(%s, %s)", key)
+        self.lock_database(conn)
         with self.step("inspect the server"):
             existing = catalog.database(conn, self.desired.database, self.desired.grant_to)
         if existing is None:
@@ -175,6 +173,39 @@ class _Run:
             except _Race:
                 pass  # created by a session that does not take our lock: fine, it exists
         return True
+
+    def lock_database(self, conn: psycopg.Connection[Any]) -> None:
+        """The session advisory lock for the database name, on a maintenance-database connection, held until the run ends."""
+        key = ddl.advisory_lock_key(self.desired.database, "")
+        with self.step("wait for the provisioning lock"):
+            conn.execute("SELECT pg_catalog.set_config('lock_timeout', %s, false)", [f"{self.options.wait_timeout_s}s"])
+            conn.execute("SELECT pg_catalog.pg_advisory_lock(%s, %s)", key)
+        self.holds_database_lock = True
+
+    def wait_for_a_creator(self) -> None:
+        """Before creating objects in a database that has none yet, wait for a run that may be creating them.
+
+        The run that created the database holds the database-name lock until its objects are done;
+        a run that connected right after the CREATE DATABASE would otherwise race it for the
+        schema. Best effort: without a usable maintenance database, the in-database lock still
+        keeps the runs apart.
+        """
+        import psycopg
+
+        if self.holds_database_lock:
+            return
+        self.holds_database_lock = True  # asked once per run
+        try:
+            maintenance = self.connect(self.options.maintenance_database)
+        except ProvisionerError:
+            return
+        if maintenance is None:
+            return
+        self._closing.enter_context(maintenance)
+        try:
+            self.lock_database(maintenance)
+        except (ProvisionerError, psycopg.Error):
+            return
 
     # --- inside the database ----------------------------------------------------------------
 
@@ -205,6 +236,9 @@ class _Run:
                 self.refuse_creation(planned)
                 self.record(planned, conn, final=True)
                 return
+            if planned.creates and not self.holds_database_lock:
+                self.wait_for_a_creator()
+                continue  # read again: a creator may have finished meanwhile
             mark = (len(self.rec.actions), len(self.rec.drift), self.rec.writes, self.rec.created)
             try:
                 self.write_pass(conn)
