@@ -283,3 +283,34 @@ def test_a_database_created_by_an_outsider_between_read_and_create_is_not_claime
     first = result.actions[0]
     assert first.verb == "create-database" and "created meanwhile by a concurrent session" in first.detail
     assert [a.verb for a in result.actions][1] == "create-schema"  # and then the objects inside, as usual
+
+
+def test_tls_the_server_does_not_offer_is_exit_2(pg_server, dbname):
+    backend = {"conn_str": pg_server.url(ADMIN, ADMIN_PASSWORD, dbname, sslmode="require")}
+
+    with pytest.raises(ConfigError) as caught:
+        provision(backend, {}, None, dry_run=False)
+
+    assert "server does not support SSL" in caught.value.message and "sslmode" in caught.value.hints[0]
+
+
+def test_a_connection_lost_mid_run_is_exit_5_and_rolls_back(admin, backend_for, dbname, monkeypatch):
+    from provisioner_backend_pg import provision as engine
+
+    admin.create_database(dbname)
+    real_inside = engine.catalog.inside
+    calls = {"n": 0}
+
+    def inside(conn, info, schema, role):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:  # the read under the lock, inside the write transaction: the server ends the session
+            admin.run("postgres", f"SELECT pg_terminate_backend({conn.info.backend_pid})")
+        return real_inside(conn, info, schema, role)
+
+    monkeypatch.setattr(engine.catalog, "inside", inside)
+
+    with pytest.raises(NetworkError) as caught:
+        provision(backend_for(dbname), OPTIONS, None, dry_run=False)
+
+    assert caught.value.exit_code == 5 and f"127.0.0.1:{admin.server.port}" in caught.value.message
+    assert admin.rows(dbname, f"SELECT count(*) FROM pg_namespace WHERE nspname = '{SCHEMA}'") == [(0,)]
