@@ -18,9 +18,18 @@ SECRET = "s3cr3t-Pa55"
 @pytest.mark.parametrize(
     ("conn_str", "expected"),
     [
-        (f"postgres://admin:{SECRET}@db.internal:6432/tfstate?sslmode=verify-full", {"host": "db.internal", "port": "6432", "dbname": "tfstate", "user": "admin", "sslmode": "verify-full"}),
-        ("postgresql://admin:s3cr3t%2FPa55@10.1.2.3/tfstate", {"host": "10.1.2.3", "dbname": "tfstate", "user": "admin", "password": "s3cr3t/Pa55"}),
-        (f"host=db.internal port=6432 dbname=tfstate user=admin password='{SECRET}' sslmode=require", {"host": "db.internal", "port": "6432", "password": SECRET}),
+        (
+            f"postgres://admin:{SECRET}@db.internal:6432/tfstate?sslmode=verify-full",
+            {"host": "db.internal", "port": "6432", "dbname": "tfstate", "user": "admin", "sslmode": "verify-full"},
+        ),
+        (
+            "postgresql://admin:s3cr3t%2FPa55@10.1.2.3/tfstate",
+            {"host": "10.1.2.3", "dbname": "tfstate", "user": "admin", "password": "s3cr3t/Pa55"},
+        ),
+        (
+            f"host=db.internal port=6432 dbname=tfstate user=admin password='{SECRET}' sslmode=require",
+            {"host": "db.internal", "port": "6432", "password": SECRET},
+        ),
     ],
 )
 def test_both_connection_string_forms_are_read_by_libpq(conn_str, expected):
@@ -80,7 +89,9 @@ def test_options_are_typed_and_unknown_keys_are_warned():
     options, warnings = parse_options({"grant_to": "tf_runner", "revoke_public_conect": True, "connect_timeout": 3}, backend)
 
     assert options.grant_to == "tf_runner" and options.connect_timeout_s == 3 and not options.revoke_public_connect
-    assert warnings == ["provision.backend.revoke_public_conect is not a known option and was ignored; did you mean 'revoke_public_connect'?"]
+    assert warnings == [
+        "provision.backend.revoke_public_conect is not a known option and was ignored; did you mean 'revoke_public_connect'?"
+    ]
     with pytest.raises(ConfigError, match="grant_to must be a string"):
         parse_options({"grant_to": ["a"]}, backend)
     with pytest.raises(ConfigError, match="connect_timeout must be an integer"):

@@ -92,13 +92,19 @@ def test_extra_privileges_of_the_named_role_are_kept_and_missing_ones_granted():
 
     planned = plan(DESIRED, compliant(table=table))
 
-    assert [text(s.sql) for s in planned.statements] == ['GRANT INSERT, UPDATE, DELETE ON TABLE "terraform_remote_state"."states" TO "tf_runner"']
+    assert [text(s.sql) for s in planned.statements] == [
+        'GRANT INSERT, UPDATE, DELETE ON TABLE "terraform_remote_state"."states" TO "tf_runner"'
+    ]
     kept = [d for d in planned.drift if not d.stronger]
     assert len(kept) == 1 and "extra privileges of tf_runner" in kept[0].setting and "never revoked" in kept[0].reason
 
 
 def test_a_table_of_another_shape_is_a_conflict_and_nothing_runs():
-    columns = (Column("id", "bigint", True, True), Column("name", "character varying(20)", False, False), Column("payload", "bytea", False, False))
+    columns = (
+        Column("id", "bigint", True, True),
+        Column("name", "character varying(20)", False, False),
+        Column("payload", "bytea", False, False),
+    )
     state = compliant(table=TableInfo("r", "prov_admin", Grants(public={"SELECT"}), columns, ("public", ddl.SEQUENCE)))
 
     planned = plan(DESIRED, state)
@@ -169,7 +175,9 @@ def test_a_superuser_grantee_and_an_owning_grantee_are_reported():
 
 
 def test_identifiers_are_quoted():
-    planned = plan(Desired('db"x', 'we"ird schema', grant_to="Role Name"), DatabaseState(database=None, role=RoleInfo("Role Name", True, True)))
+    planned = plan(
+        Desired('db"x', 'we"ird schema', grant_to="Role Name"), DatabaseState(database=None, role=RoleInfo("Role Name", True, True))
+    )
 
     sqls = [text(s.sql) for s in planned.statements]
     assert sqls[0] == 'CREATE DATABASE "db""x"'
@@ -182,16 +190,31 @@ def test_identifiers_are_quoted():
 _PRIVS = st.frozensets(st.sampled_from(["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "USAGE", "CREATE", "CONNECT", "TEMPORARY"]))
 _grants = st.builds(Grants, public=_PRIVS, role=_PRIVS)
 _owner = st.sampled_from(["prov_admin", "tf_runner", "someone"])
-_column = st.builds(Column, st.sampled_from(["id", "name", "data", "extra"]), st.sampled_from(["bigint", "integer", "text", "bytea"]), st.booleans(), st.booleans())
+_column = st.builds(
+    Column,
+    st.sampled_from(["id", "name", "data", "extra"]),
+    st.sampled_from(["bigint", "integer", "text", "bytea"]),
+    st.booleans(),
+    st.booleans(),
+)
 _states = st.builds(
     DatabaseState,
     database=st.none() | st.builds(DatabaseInfo, st.just("tfstate"), _owner, _grants),
     role=st.just(RUNNER),
     schema=st.none() | st.builds(SchemaInfo, st.just("terraform_remote_state"), _owner, _grants),
-    table=st.none() | st.builds(TableInfo, st.sampled_from(["r", "v"]), _owner, _grants, st.lists(_column, max_size=4, unique_by=lambda c: c.name).map(tuple),
-                                st.none() | st.just(("public", ddl.SEQUENCE))),  # fmt: skip
-    sequence=st.none() | st.builds(SequenceInfo, st.just("public"), st.just(ddl.SEQUENCE), st.sampled_from(["S", "r"]), _owner, _grants, st.just("bigint")),
-    index=st.none() | st.builds(IndexInfo, st.sampled_from(["i", "r"]), st.booleans(), st.booleans(), st.sampled_from([("name",), ("id",)]), st.booleans()),
+    table=st.none()
+    | st.builds(
+        TableInfo,
+        st.sampled_from(["r", "v"]),
+        _owner,
+        _grants,
+        st.lists(_column, max_size=4, unique_by=lambda c: c.name).map(tuple),
+        st.none() | st.just(("public", ddl.SEQUENCE)),
+    ),  # fmt: skip
+    sequence=st.none()
+    | st.builds(SequenceInfo, st.just("public"), st.just(ddl.SEQUENCE), st.sampled_from(["S", "r"]), _owner, _grants, st.just("bigint")),
+    index=st.none()
+    | st.builds(IndexInfo, st.sampled_from(["i", "r"]), st.booleans(), st.booleans(), st.sampled_from([("name",), ("id",)]), st.booleans()),
 )
 
 

@@ -70,7 +70,15 @@ def test_the_plugin_data_for_core():
 def _stack(conn_str: str, options: dict[str, Any] | None = None, auth: dict[str, Any] | None = None) -> dict[str, Any]:
     component: dict[str, Any] = {
         "backend_type": "pg",
-        "backend": {"pg": {"conn_str": conn_str, "schema_name": "app_state", "skip_schema_creation": True, "skip_table_creation": True, "skip_index_creation": True}},
+        "backend": {
+            "pg": {
+                "conn_str": conn_str,
+                "schema_name": "app_state",
+                "skip_schema_creation": True,
+                "skip_table_creation": True,
+                "skip_index_creation": True,
+            }
+        },
         "provision": {"backend": {"enabled": True, "grant_to": RUNNER, **(options or {})}},
     }
     if auth:
@@ -133,7 +141,10 @@ def test_eight_processes_provision_one_new_database(stack_tree, pg_server, admin
     env["PROVISIONER_LOAD_PLUGINS"] = "backend-pg"
     argv = [sys.executable, "-m", "provisioner_core.cli.main", "backend", "app", "-s", "dev", "-o", "json"]
 
-    workers = [subprocess.Popen(argv, cwd=stack_tree.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(PROCESSES)]
+    workers = [
+        subprocess.Popen(argv, cwd=stack_tree.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(PROCESSES)
+    ]
     outputs = [worker.communicate(timeout=180) for worker in workers]
 
     assert [w.returncode for w in workers] == [0] * PROCESSES, [err for _, err in outputs]

@@ -104,7 +104,13 @@ def _hand_made(admin: Admin, dbname: str, *statements: str) -> None:
 
 
 def test_public_privileges_are_revoked_and_an_extra_user_grant_is_kept(admin, backend_for, dbname):
-    _hand_made(admin, dbname, f"CREATE SCHEMA {SCHEMA}", f"GRANT USAGE, CREATE ON SCHEMA {SCHEMA} TO PUBLIC", f"GRANT USAGE, CREATE ON SCHEMA {SCHEMA} TO {RUNNER}")
+    _hand_made(
+        admin,
+        dbname,
+        f"CREATE SCHEMA {SCHEMA}",
+        f"GRANT USAGE, CREATE ON SCHEMA {SCHEMA} TO PUBLIC",
+        f"GRANT USAGE, CREATE ON SCHEMA {SCHEMA} TO {RUNNER}",
+    )
 
     result = provision(backend_for(dbname), OPTIONS, None, dry_run=False)
 

@@ -87,9 +87,18 @@ def _shape(admin, dbname: str, schema: str) -> dict[str, object]:
         "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
         [f"{schema}.states"],
     )
-    constraints = admin.rows(dbname, "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass ORDER BY 1", [f"{schema}.states"])
-    indexes = admin.rows(dbname, "SELECT indexname, replace(indexdef, %s, 'S.') FROM pg_indexes WHERE schemaname = %s ORDER BY 1", [f"{schema}.", schema])
-    sequence = admin.rows(dbname, "SELECT format_type(seqtypid, NULL), seqstart, seqincrement, seqcache FROM pg_sequence WHERE seqrelid = 'public.global_states_id_seq'::regclass")
+    constraints = admin.rows(
+        dbname,
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass ORDER BY 1",
+        [f"{schema}.states"],
+    )
+    indexes = admin.rows(
+        dbname, "SELECT indexname, replace(indexdef, %s, 'S.') FROM pg_indexes WHERE schemaname = %s ORDER BY 1", [f"{schema}.", schema]
+    )
+    sequence = admin.rows(
+        dbname,
+        "SELECT format_type(seqtypid, NULL), seqstart, seqincrement, seqcache FROM pg_sequence WHERE seqrelid = 'public.global_states_id_seq'::regclass",
+    )
     return {"columns": columns, "constraints": constraints, "indexes": indexes, "sequence": sequence}
 
 

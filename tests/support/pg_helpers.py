@@ -82,12 +82,10 @@ def privileges(admin: Admin, dbname: str, kind: str, name: str) -> dict[str, set
     rows = admin.rows(
         where,
         "SELECT coalesce(r.rolname, 'PUBLIC'), a.privilege_type FROM (" + query + ") o(acl, owner, kind), "
-        "aclexplode(coalesce(o.acl, acldefault(o.kind::\"char\", o.owner))) a LEFT JOIN pg_roles r ON r.oid = a.grantee",
+        'aclexplode(coalesce(o.acl, acldefault(o.kind::"char", o.owner))) a LEFT JOIN pg_roles r ON r.oid = a.grantee',
         [name],
     )
     found: dict[str, set[str]] = {}
     for grantee, privilege in rows:
         found.setdefault(grantee, set()).add(privilege)
     return found
-
-

@@ -104,7 +104,19 @@ class PostgresServer:
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
-        isready = [str(self.bindir / "pg_isready"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", SUPERUSER, "-d", "postgres", "-t", "2"]
+        isready = [
+            str(self.bindir / "pg_isready"),
+            "-h",
+            str(self.socket_dir),
+            "-p",
+            str(self.port),
+            "-U",
+            SUPERUSER,
+            "-d",
+            "postgres",
+            "-t",
+            "2",
+        ]
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 log = (self.root / "server.log").read_text(errors="replace")[-2000:]

@@ -236,7 +236,9 @@ def parse_backend(section: Mapping[str, Any] | None) -> tuple[PgBackend, list[st
     for key in section:
         if key not in TERRAFORM_KEYS:
             close = difflib.get_close_matches(str(key), TERRAFORM_KEYS, n=1)
-            warnings.append(f"{WHERE_BACKEND}.{key} is not a setting of terraform's pg backend" + (f"; did you mean '{close[0]}'?" if close else ""))
+            warnings.append(
+                f"{WHERE_BACKEND}.{key} is not a setting of terraform's pg backend" + (f"; did you mean '{close[0]}'?" if close else "")
+            )
     conn_str = section.get("conn_str")
     if conn_str is not None and not isinstance(conn_str, str):
         raise ConfigError(

@@ -154,7 +154,8 @@ def build(provider_type: str, settings: Mapping[str, Any], environ: Mapping[str,
             close = difflib.get_close_matches(str(key), sorted(known), n=1)
             raise ConfigError(
                 f"{WHERE}.{key} is not a setting of type {provider_type}",
-                hint=(f"Did you mean '{close[0]}'? " if close else "") + f"Type {provider_type} takes: {', '.join(sorted(known - {'type'}))}.",
+                hint=(f"Did you mean '{close[0]}'? " if close else "")
+                + f"Type {provider_type} takes: {', '.join(sorted(known - {'type'}))}.",
                 context={"key": f"{WHERE}.{key}"},
             )
     missing = [key for key in REQUIRED_KEYS[provider_type] if settings.get(key) in (None, "")]

@@ -68,7 +68,9 @@ def is_race(exc: BaseException) -> bool:
     return sqlstate(exc) in RACE_STATES
 
 
-def translate(exc: BaseException, *, step: str, endpoint: str, user: str, privilege: str | None = None, secrets: Sequence[str] = ()) -> ProvisionerError | None:
+def translate(
+    exc: BaseException, *, step: str, endpoint: str, user: str, privilege: str | None = None, secrets: Sequence[str] = ()
+) -> ProvisionerError | None:
     """The core error for a psycopg error raised during ``step`` (None for anything else)."""
     import psycopg
 
@@ -94,7 +96,9 @@ def translate(exc: BaseException, *, step: str, endpoint: str, user: str, privil
             if "no password supplied" in lower
             else f"Check the user and password for {endpoint} (backend.pg.conn_str or auth.providers.postgres) and the server's pg_hba.conf."
         )
-        return PermissionDenied(f"{step}: the server at {endpoint} refused the login of {user or 'the connecting role'}: {message}", hint=hint, context=context)
+        return PermissionDenied(
+            f"{step}: the server at {endpoint} refused the login of {user or 'the connecting role'}: {message}", hint=hint, context=context
+        )
     if state is None and any(t in lower for t in _TLS_CONFIG_TEXT):
         return ConfigError(
             f"{step}: TLS to {endpoint} failed: {message}",
@@ -102,7 +106,11 @@ def translate(exc: BaseException, *, step: str, endpoint: str, user: str, privil
             "sslmode=disable only for a server on this machine without TLS.",
             context=context,
         )
-    if (state or "").startswith("08") or state in ("57P01", "57P02", "57P03", "53300") or (state is None and any(t in lower for t in _NETWORK_TEXT)):
+    if (
+        (state or "").startswith("08")
+        or state in ("57P01", "57P02", "57P03", "53300")
+        or (state is None and any(t in lower for t in _NETWORK_TEXT))
+    ):
         return NetworkError(
             f"{step}: could not reach PostgreSQL at {endpoint}: {message}",
             hint=f"Check that the server at {endpoint} is running and reachable from here (host, port, firewall); "
@@ -122,7 +130,9 @@ def translate(exc: BaseException, *, step: str, endpoint: str, user: str, privil
             context=context,
         )
     if state in ("22023", "42602", "42939", "42704") or isinstance(exc, psycopg.ProgrammingError) and state is None:
-        return ConfigError(f"{step}: the server rejected a value: {message}", hint="Check the names in backend.pg and provision.backend.", context=context)
+        return ConfigError(
+            f"{step}: the server rejected a value: {message}", hint="Check the names in backend.pg and provision.backend.", context=context
+        )
     return ProvisionerError(
         f"{step}: PostgreSQL error {state or type(exc).__name__}: {message}",
         hint="See the PostgreSQL error above; run again with --debug for the full error.",

@@ -202,7 +202,7 @@ def inside(conn: psycopg.Connection[Any], database_info: DatabaseInfo, schema: s
             table_info = TableInfo(rel[1], rel[2], Grants(rel[3], rel[4]), columns, (seq[0], seq[1]) if seq else None)
 
     # The sequence the existing table uses; terraform's global one when there is no table yet.
-    seq_schema, seq_name = (table_info.id_sequence if table_info and table_info.id_sequence else (ddl.SEQUENCE_SCHEMA, ddl.SEQUENCE))
+    seq_schema, seq_name = table_info.id_sequence if table_info and table_info.id_sequence else (ddl.SEQUENCE_SCHEMA, ddl.SEQUENCE)
     sequence_info: SequenceInfo | None = None
     if table_info is None or table_info.id_sequence is not None:
         rel = _relation(conn, seq_schema, seq_name, "s", grant_to)

@@ -92,7 +92,9 @@ class _Planner:
         self.conflicts: list[str] = []
         self.warnings: list[str] = []
 
-    def add(self, verb: str, target: str, statement: Composed, privilege: str, *, creates: bool = False, server_level: bool = False) -> None:
+    def add(
+        self, verb: str, target: str, statement: Composed, privilege: str, *, creates: bool = False, server_level: bool = False
+    ) -> None:
         self.statements.append(Statement(verb, target, statement, privilege, creates, server_level))
 
     # --- PUBLIC and grant_to on one object -------------------------------------------------
@@ -162,7 +164,14 @@ class _Planner:
         grants = info.grants if info else Grants()
         self._public(what, grants, info is not None, ddl.revoke_schema_from_public(d.schema), owner)
         if d.grant_to:
-            self._grant(what, grants, ddl.SCHEMA_PRIVILEGES, info is not None, ddl.grant_schema(d.schema, d.grant_to, _ordered(set(ddl.SCHEMA_PRIVILEGES) - grants.role, ddl.SCHEMA_PRIVILEGES)), owner)
+            self._grant(
+                what,
+                grants,
+                ddl.SCHEMA_PRIVILEGES,
+                info is not None,
+                ddl.grant_schema(d.schema, d.grant_to, _ordered(set(ddl.SCHEMA_PRIVILEGES) - grants.role, ddl.SCHEMA_PRIVILEGES)),
+                owner,
+            )
         if info is not None and d.grant_to and info.owner == d.grant_to:
             self.drift.append(DriftItem(f"{what} owner", "not the terraform role", info.owner, False,
                                         f"{d.grant_to} owns the schema and so holds every privilege on it; change the owner by hand"))  # fmt: skip
@@ -178,7 +187,9 @@ class _Planner:
                 self.add("create-sequence", f"pg sequence {seq_schema}.{seq_name}", ddl.create_sequence(),
                          f"CREATE on schema {seq_schema} of database {d.database}", creates=True)  # fmt: skip
             elif sequence.kind != "S":
-                self.conflicts.append(f"{seq_schema}.{seq_name} exists but is not a sequence (relkind {sequence.kind}); terraform's table draws its ids from it")
+                self.conflicts.append(
+                    f"{seq_schema}.{seq_name} exists but is not a sequence (relkind {sequence.kind}); terraform's table draws its ids from it"
+                )
                 return
             self.add("create-table", table_what, ddl.create_table(d.schema), f"CREATE on schema {d.schema}", creates=True)
             table_grants = Grants()
@@ -197,7 +208,14 @@ class _Planner:
         self._public(table_what, table_grants, table is not None, ddl.revoke_table_from_public(d.schema), table_owner)
         if d.grant_to:
             missing = _ordered(set(ddl.TABLE_PRIVILEGES) - table_grants.role, ddl.TABLE_PRIVILEGES)
-            self._grant(table_what, table_grants, ddl.TABLE_PRIVILEGES, table is not None, ddl.grant_table(d.schema, d.grant_to, missing), table_owner)
+            self._grant(
+                table_what,
+                table_grants,
+                ddl.TABLE_PRIVILEGES,
+                table is not None,
+                ddl.grant_table(d.schema, d.grant_to, missing),
+                table_owner,
+            )
 
         seq_what = f"pg sequence {seq_schema}.{seq_name}"
         seq_owner = f"ownership of sequence {seq_schema}.{seq_name}"
@@ -247,7 +265,9 @@ class _Planner:
         info = self.state.index
         where = f"{d.schema}.{ddl.INDEX}"
         if info is None:
-            self.add("create-index", f"pg index {where}", ddl.create_index(d.schema), f"ownership of table {d.schema}.{ddl.TABLE}", creates=True)
+            self.add(
+                "create-index", f"pg index {where}", ddl.create_index(d.schema), f"ownership of table {d.schema}.{ddl.TABLE}", creates=True
+            )
             return
         problems = []
         if info.kind != "i":
@@ -258,7 +278,9 @@ class _Planner:
             if not info.unique:
                 problems.append("it is not unique")
             if info.columns != ("name",) or not info.plain:
-                problems.append(f"it covers ({', '.join(info.columns) or 'expressions'}){'' if info.plain else ' with a predicate or expressions'}, not (name)")
+                problems.append(
+                    f"it covers ({', '.join(info.columns) or 'expressions'}){'' if info.plain else ' with a predicate or expressions'}, not (name)"
+                )
         if problems:
             self.conflicts.append(f"{where} differs from terraform's unique index on (name): " + "; ".join(problems))
 
@@ -273,7 +295,9 @@ class _Planner:
                 context={"key": "provision.backend.grant_to"},
             )
         if role.superuser:
-            self.warnings.append(f"grant_to role {role.name} is a superuser: it bypasses every privilege check, so least privilege does not apply")
+            self.warnings.append(
+                f"grant_to role {role.name} is a superuser: it bypasses every privilege check, so least privilege does not apply"
+            )
         elif not role.can_login:
             self.warnings.append(f"grant_to role {role.name} cannot log in (NOLOGIN): terraform cannot connect as it")
 

@@ -67,7 +67,8 @@ def provision(
             "database": desired.database,
             "schema": desired.schema,
             "connected_as": target.user or "(libpq default)",
-            "tls": f"sslmode={target.params.get('sslmode', 'prefer (libpq default)')}" + (" (required: the host is not on this machine)" if target.tls_defaulted else ""),
+            "tls": f"sslmode={target.params.get('sslmode', 'prefer (libpq default)')}"
+            + (" (required: the host is not on this machine)" if target.tls_defaulted else ""),
         }
     )
     if desired.grant_to:

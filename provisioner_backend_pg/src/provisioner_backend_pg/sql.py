@@ -39,7 +39,20 @@ DATABASE_PRIVILEGES: tuple[str, ...] = ("CONNECT",)
 def _privileges(privileges: Iterable[str]) -> Composed:
     from psycopg import sql
 
-    allowed = {"SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER", "USAGE", "CREATE", "CONNECT", "TEMPORARY", "ALL"}
+    allowed = {
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "TRUNCATE",
+        "REFERENCES",
+        "TRIGGER",
+        "USAGE",
+        "CREATE",
+        "CONNECT",
+        "TEMPORARY",
+        "ALL",
+    }
     words = list(privileges)
     for word in words:
         if word not in allowed:
@@ -70,17 +83,16 @@ def create_table(schema: str) -> Composed:
     from psycopg import sql
 
     return sql.SQL(
-        "CREATE TABLE IF NOT EXISTS {}.{} ("
-        "id bigint NOT NULL DEFAULT nextval({}) PRIMARY KEY, "
-        "name text UNIQUE, "
-        "data text)"
+        "CREATE TABLE IF NOT EXISTS {}.{} (id bigint NOT NULL DEFAULT nextval({}) PRIMARY KEY, name text UNIQUE, data text)"
     ).format(sql.Identifier(schema), sql.Identifier(TABLE), sql.Literal(f"{SEQUENCE_SCHEMA}.{SEQUENCE}"))
 
 
 def create_index(schema: str) -> Composed:
     from psycopg import sql
 
-    return sql.SQL("CREATE UNIQUE INDEX IF NOT EXISTS {} ON {}.{} (name)").format(sql.Identifier(INDEX), sql.Identifier(schema), sql.Identifier(TABLE))
+    return sql.SQL("CREATE UNIQUE INDEX IF NOT EXISTS {} ON {}.{} (name)").format(
+        sql.Identifier(INDEX), sql.Identifier(schema), sql.Identifier(TABLE)
+    )
 
 
 def revoke_database_connect_from_public(database: str) -> Composed:
@@ -122,7 +134,9 @@ def grant_schema(schema: str, role: str, privileges: Iterable[str]) -> Composed:
 def grant_table(schema: str, role: str, privileges: Iterable[str]) -> Composed:
     from psycopg import sql
 
-    return sql.SQL("GRANT {} ON TABLE {}.{} TO {}").format(_privileges(privileges), sql.Identifier(schema), sql.Identifier(TABLE), sql.Identifier(role))
+    return sql.SQL("GRANT {} ON TABLE {}.{} TO {}").format(
+        _privileges(privileges), sql.Identifier(schema), sql.Identifier(TABLE), sql.Identifier(role)
+    )
 
 
 def grant_sequence(sequence_schema: str, sequence: str, role: str, privileges: Iterable[str]) -> Composed:
