@@ -60,6 +60,8 @@ def test_the_plugin_data_for_core():
     settings = {"conn_str": "postgres://tf_runner:runner-secret@db.internal:6432/tfstate", "schema_name": "app"}
     assert pg_plugin.state_address(settings) == "pg://db.internal:6432/tfstate/app"
     assert pg_plugin.state_object(settings, "dev") == "dev"
+    assert pg_plugin.secret_values(settings) == ("runner-secret",)
+    assert pg_plugin.masked_settings(settings)["conn_str"] == "postgres://tf_runner:***@db.internal:6432/tfstate"
     env = pg_plugin.terraform_env(settings, AuthContext({}))
     assert "password=runner-secret" in env["PG_CONN_STR"] and "sslmode=require" in env["PG_CONN_STR"]
 

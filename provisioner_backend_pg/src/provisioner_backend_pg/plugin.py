@@ -66,6 +66,25 @@ def state_object(settings: Mapping[str, Any], workspace: str) -> str:
     return workspace
 
 
+def secret_values(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every secret in a ``backend.pg`` section (the password inside ``conn_str``, as written and decoded), for redaction.
+
+    Core's key-name rules do not see a password inside a connection string: until core asks
+    backend types for their secrets, ``provision describe`` prints it.
+    """
+    from provisioner_backend_pg.conninfo import passwords_in
+
+    conn_str = settings.get("conn_str")
+    return tuple(passwords_in(conn_str)) if isinstance(conn_str, str) else ()
+
+
+def masked_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``backend.pg`` section fit to print: the password in ``conn_str`` masked, in either form."""
+    from provisioner_backend_pg.conninfo import mask_password
+
+    return {key: mask_password(value) if key == "conn_str" and isinstance(value, str) else value for key, value in settings.items()}
+
+
 def credentials_from(auth: AuthContext) -> Any:
     """This distribution's credentials from ``auth.providers.postgres``, if that is where they came from."""
     from provisioner_backend_pg.credentials import PostgresCredentials
