@@ -1,8 +1,9 @@
 """The plugin as the system sees it: discovery, lazy imports, the CLI, auth, and 8 processes at once.
 
 The CLI runs ``provision backend app -s dev`` (manual.provision) on a stack tree; that path
-works with today's core. ``provision terraform`` is not tested here: until core's backend-type
-registration moves ``conn_str`` into ``PG_CONN_STR``, core would write it to backend.tf.json.
+works with today's core. ``provision terraform`` is in test_terraform_pg.py (it works, but until
+core's backend-type registration moves ``conn_str`` into ``PG_CONN_STR``, core writes it with its
+password into backend.tf.json: a strict xfail there).
 """
 
 from __future__ import annotations
