@@ -166,11 +166,11 @@ def connection_target(backend: PgBackend, creds: PostgresCredentials | None, war
     """Merge ``backend.conn_str`` with the credentials; require a database; TLS off loopback."""
     params = parse_conninfo(backend.conn_str, f"{WHERE_BACKEND}.conn_str") if backend.conn_str else {}
     if creds is not None:
-        extra = creds.conn_str_params()
-        if creds.overrides:
-            params.update(extra)
+        extra = credential_params(creds)
+        if creds.method == "env":
+            params = {**extra, **params}  # the environment only fills what conn_str leaves out (terraform's rule)
         else:
-            params = {**extra, **params}
+            params.update(extra)  # explicit credentials override
     if not params and creds is None:
         raise ConfigError(
             f"{WHERE_BACKEND}.conn_str is required for backend_type pg",
@@ -195,7 +195,27 @@ def connection_target(backend: PgBackend, creds: PostgresCredentials | None, war
                 f"{WHERE_BACKEND}.conn_str sets sslmode={sslmode} for a host that is not on this machine: "
                 "the password and the state may cross the network unencrypted; use sslmode=verify-full"
             )
-    return ConnTarget(params, ambient=bool(creds and creds.ambient), tls_defaulted=tls_defaulted)
+    # Only `env` credentials let libpq use the environment and ~/.pgpass as well.
+    return ConnTarget(params, ambient=creds is not None and creds.method == "env", tls_defaulted=tls_defaulted)
+
+
+def credential_params(creds: PostgresCredentials) -> dict[str, str]:
+    """The libpq keywords ``auth.providers.postgres`` sets: its connection string parsed, user, password."""
+    from provisioner_backend_pg.credentials import TERRAFORM_CONN_ENV, WHERE
+
+    params: dict[str, str] = {}
+    if creds.method == "conn-string" and creds.conn_str:
+        params.update(parse_conninfo(creds.conn_str, f"{WHERE}.conn_str"))
+    elif creds.method == "env":
+        if creds.conn_str:
+            params.update(parse_conninfo(creds.conn_str, TERRAFORM_CONN_ENV))
+        for key, value in creds.environment.items():
+            params.setdefault(key, value)  # libpq: the connection string wins over PG* variables
+    if creds.user:
+        params["user"] = creds.user
+    if creds.password is not None:
+        params["password"] = creds.password
+    return params
 
 
 # --- backend and options ----------------------------------------------------------------

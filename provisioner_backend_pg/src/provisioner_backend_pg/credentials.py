@@ -69,34 +69,6 @@ class PostgresCredentials:
     environment: Mapping[str, str] = field(factory=dict, converter=_frozen_mapping, repr=False)
     for_terraform: bool = True
 
-    @property
-    def overrides(self) -> bool:
-        """True: these settings win over ``backend.conn_str``; False (``env``): they only fill gaps."""
-        return self.method != "env"
-
-    @property
-    def ambient(self) -> bool:
-        """True only for ``env``: libpq may use the environment and ``~/.pgpass`` too."""
-        return self.method == "env"
-
-    def conn_str_params(self) -> dict[str, str]:
-        """The libpq keywords these credentials set (the connection string parsed, user, password)."""
-        from provisioner_backend_pg.config import parse_conninfo  # psycopg-backed, loaded at run time only
-
-        params: dict[str, str] = {}
-        if self.method == "conn-string" and self.conn_str:
-            params.update(parse_conninfo(self.conn_str, f"{WHERE}.conn_str"))
-        elif self.method == "env":
-            if self.conn_str:
-                params.update(parse_conninfo(self.conn_str, TERRAFORM_CONN_ENV))
-            for key, value in self.environment.items():
-                params.setdefault(key, value)  # libpq: the connection string wins over PG* variables
-        if self.user:
-            params["user"] = self.user
-        if self.password is not None:
-            params["password"] = self.password
-        return params
-
     def fingerprint(self) -> str:
         """A stable, non-secret identity for cache keys (secrets only enter a one-way digest)."""
         parts = [self.method, self.conn_str or "", self.user or "", self.password or "", self.password_file or ""]
