@@ -10,7 +10,7 @@ import importlib
 
 import pytest
 
-for _name in ("provisioner_core", "provisioner_env", "provisioner_backend_s3", "provisioner_backend_gcs", "provisioner_backend_azure"):
+for _name in ("provisioner_core", "provisioner_env", "provisioner_backend_s3", "provisioner_backend_gcs", "provisioner_backend_azure", "provisioner_backend_pg"):
     try:
         importlib.import_module(_name)
     except ImportError:  # a distribution that is not installed has no tests to run either
