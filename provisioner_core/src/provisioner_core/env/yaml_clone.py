@@ -19,6 +19,7 @@ from provisioner_core.env.policy import EnvironmentPolicy
 from provisioner_core.env.substitute import substitute
 from provisioner_core.env.values import PLACEHOLDER, RENAMED, ValueChange, is_placeholder, placeholder_text
 from provisioner_core.errors import ConfigError
+from provisioner_core.stacks.loader import check_bounds
 
 # Sections whose values are references to keys and folders that cloning never renames.
 _REFERENCE_SECTIONS = frozenset({"metadata"})
@@ -112,6 +113,7 @@ class YamlClone:
         self.target_relative = target_relative
         self.yaml = _round_trip(text)
         try:
+            check_bounds(text, source_relative)  # depth and aliases, before the walks below
             self.data = self.yaml.load(text)
         except YAMLError as exc:
             raise ConfigError(f"{source_relative}: cannot parse for cloning: {' '.join(str(exc).split())}", hint="Fix the YAML in that file.") from None
