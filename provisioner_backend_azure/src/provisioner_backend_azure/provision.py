@@ -305,7 +305,8 @@ class Management:
                 patch["allowSharedKeyAccess"] = False
         body: dict[str, Any] = {"properties": patch} if patch else {}
         if not self.opts.skips("tags"):
-            merged = merge_labels(account.get("tags") or {}, self.opts.desired_tags(), self.rec, "tags", MANAGED_BY_TAG)
+            # ARM compares tag names without regard to case: "Managed-By" is our managed-by tag.
+            merged = merge_labels(account.get("tags") or {}, self.opts.desired_tags(), self.rec, "tags", MANAGED_BY_TAG, case_insensitive=True)
             if merged is not None:
                 body["tags"] = merged
         if body:

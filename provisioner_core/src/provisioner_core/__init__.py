@@ -58,6 +58,7 @@ from provisioner_core.simple import SimpleProvisioner, provisioner
 from provisioner_core.spec import Concurrency, ProvisionerSpec
 from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.stacks.config import ProjectConfig, load_project_config
+from provisioner_core.stacks.loader import check_bounds
 from provisioner_core.stacks.resolver import StackRepository
 from provisioner_core.state import DEFAULT_WORKSPACE, StateLocation, locate
 from provisioner_core.state.backend_types import BackendType, DefaultsContext, NameRule, install_hint
@@ -132,6 +133,7 @@ __all__ = [
     "Status",
     "TerraformRun",
     "backend_config",
+    "check_bounds",
     "check_cancelled",
     "cli_state",
     "find_terraform_binary",

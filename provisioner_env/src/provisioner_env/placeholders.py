@@ -14,16 +14,17 @@ PLACEHOLDER_PREFIX = "REQUIRED:"
 
 
 def find_placeholders(value: Any, path: str = "") -> list[str]:
-    """Dotted paths of every string value that is still a placeholder."""
+    """Dotted paths of every string value that is still a placeholder, in document order (iterative)."""
     found: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += find_placeholders(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += find_placeholders(item, f"{path}[{index}]")
-    elif isinstance(value, str) and value.startswith(PLACEHOLDER_PREFIX):
-        found.append(path)
+    work: list[tuple[Any, str]] = [(value, path)]
+    while work:
+        item, where = work.pop()
+        if isinstance(item, dict):
+            work.extend((child, f"{where}.{key}" if where else str(key)) for key, child in reversed(item.items()))
+        elif isinstance(item, list):
+            work.extend((child, f"{where}[{index}]") for index, child in reversed(list(enumerate(item))))
+        elif isinstance(item, str) and item.startswith(PLACEHOLDER_PREFIX):
+            found.append(where)
     return found
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from provisioner_core import BackendType, ConfigError, Provisioning, ResourceConflict, is_secret_key, secret_values
+from provisioner_core import BackendType, ConfigError, Provisioning, ResourceConflict, check_bounds, is_secret_key, secret_values
 from provisioner_env import tfvars
 from provisioner_env.layouts import (
     ATMOS,
@@ -96,8 +96,8 @@ def build_plan(provisioning: Provisioning, source: str | None, target: str, *, f
             context={"source": source, "target": target_name},
         )
     files_out = tuple(FileChange(f.layout, f.role, f.source, f.target, f.content, f.source_text, existing.get(f.target)) for f in draft.files)
-    for text in existing.values():
-        draft.secrets |= secret_values(_safe_yaml(text))
+    for relative, text in existing.items():
+        draft.secrets |= secret_values(_safe_yaml(text, relative))
     rows += _key_rows(draft, policy)
     return EnvironmentPlan(
         source=source,
@@ -165,7 +165,7 @@ def _plan_atmos(draft: _Draft, provisioning: Provisioning, policy: EnvironmentPo
     clones: dict[str, tuple[EnvFile, str, YamlClone]] = {}
     for env_file in files:
         text = env_file.path.read_text()
-        draft.secrets |= secret_values(_safe_yaml(text))
+        draft.secrets |= secret_values(_safe_yaml(text, env_file.relative))
         stacks_target = target_relative(env_file.stacks_relative, source, target)
         clone = YamlClone(text, env_file.stacks_relative, relative_to(base / stacks_target, root))
         entries = clone.data.get("import") if isinstance(clone.data, dict) else None
@@ -372,11 +372,13 @@ def _checklist(draft: _Draft, policy: EnvironmentPolicy, provision: bool) -> lis
     return items
 
 
-def _safe_yaml(text: str) -> Any:
+def _safe_yaml(text: str, where: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    yaml = YAML(typ="safe")
     try:
-        return YAML(typ="safe").load(text)
+        check_bounds(text, where, yaml)  # a hostile file is refused before anything walks it
+        return yaml.load(text)
     except YAMLError:
         return None

@@ -114,11 +114,18 @@ def _unit_findings(unit: Unit, policy: EnvironmentPolicy, source: str) -> list[F
 
 
 def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
-    if isinstance(value, Mapping):
-        return [item for key, child in value.items() for item in _strings(child, f"{path}.{key}" if path else str(key))]
-    if isinstance(value, list):
-        return [item for index, child in enumerate(value) for item in _strings(child, f"{path}[{index}]")]
-    return [(path, value)] if isinstance(value, str) else []
+    """(dotted path, text) of every string value, in document order (iterative)."""
+    found: list[tuple[str, str]] = []
+    work: list[tuple[Any, str]] = [(value, path)]
+    while work:
+        item, where = work.pop()
+        if isinstance(item, Mapping):
+            work.extend((child, f"{where}.{key}" if where else str(key)) for key, child in reversed(list(item.items())))
+        elif isinstance(item, list):
+            work.extend((child, f"{where}[{index}]") for index, child in reversed(list(enumerate(item))))
+        elif isinstance(item, str):
+            found.append((where, item))
+    return found
 
 
 def _backend_findings(provisioning: Provisioning, units: list[Unit]) -> list[Finding]:

@@ -15,7 +15,7 @@ import posixpath
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from provisioner_core import ConfigError
+from provisioner_core import ConfigError, check_bounds
 from provisioner_env.policy import EnvironmentPolicy
 from provisioner_env.substitute import substitute
 from provisioner_env.values import PLACEHOLDER, RENAMED, ValueChange, is_placeholder, placeholder_text
@@ -112,6 +112,7 @@ class YamlClone:
         self.target_relative = target_relative
         self.yaml = _round_trip(text)
         try:
+            check_bounds(text, source_relative)  # depth and aliases, before the walks below
             self.data = self.yaml.load(text)
         except YAMLError as exc:
             raise ConfigError(f"{source_relative}: cannot parse for cloning: {' '.join(str(exc).split())}", hint="Fix the YAML in that file.") from None

@@ -29,6 +29,10 @@ YAML_SUFFIXES = (".yaml", ".yml")
 GLOBAL_METADATA_KEYS = frozenset({"labels", "tags", "custom", "enabled", "locked", "terraform_workspace_pattern"})
 # Metadata a component never inherits from its bases (Atmos).
 NOT_INHERITED_METADATA = frozenset({"inherits", "type"})
+# The longest metadata.inherits path (levels of bases) a component may have.
+MAX_INHERITS_DEPTH = 64
+# The longest import chain (a file importing a file importing ...).
+MAX_IMPORT_DEPTH = 64
 
 
 def _normal(path: Path) -> Path:
@@ -88,6 +92,7 @@ class StackRepository:
         self._placements: dict[tuple[str, str], Placement] = {}
         self._global_backends: dict[tuple[str, str], Mapping[str, Any]] = {}
         self._import_paths: dict[tuple[Path, str], list[Path]] = {}
+        self._chains: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._lock = threading.RLock()
 
     # --- files --------------------------------------------------------------------------
@@ -125,6 +130,12 @@ class StackRepository:
         with self._lock:
             if path in self._documents:
                 return self._documents[path]
+        if len(chain) >= MAX_IMPORT_DEPTH:  # each level is a recursive call: stop long before Python's limit
+            shown = " -> ".join(self._relative(p) for p in (*chain, path))
+            raise ConfigError(
+                f"imports nest deeper than {MAX_IMPORT_DEPTH} files: {shown}",
+                hint=f"Import the shared files directly instead of through a chain; at most {MAX_IMPORT_DEPTH} levels (docs/reliability.md).",
+            )
         raw = self.cache.load(path)
         if raw is None:
             raw = {}
@@ -267,8 +278,22 @@ class StackRepository:
             for name in self.component_names(stack_name):
                 yield self.component(stack_name, name)
 
-    def _chain(self, stack: Stack, raw: Mapping[str, Any], name: str, seen: tuple[str, ...] = ()) -> list[Mapping[str, Any]]:
-        """The component and the components it inherits from, in merge order (bases first)."""
+    def _chain(self, stack: Stack, raw: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+        """The component and the components it inherits from, in merge order (bases first), each once."""
+        names, _ = self._chain_names(stack, raw, name, ())
+        return [raw.get(n) or {} for n in names]
+
+    def _chain_names(self, stack: Stack, raw: Mapping[str, Any], name: str, seen: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(the merge order of ``name``'s chain, its longest inherits path), memoised per stack and component.
+
+        Atmos merges a base again on every path that reaches it (2**n merges for a diamond n
+        levels deep). Merging a layer again later makes its values win again, so only the *last*
+        occurrence of each base matters: keeping that one gives the same result in linear time.
+        """
+        key = (stack.name, name)
+        cached = self._chains.get(key)
+        if cached is not None:
+            return cached
         if name in seen:
             raise ConfigError(
                 f"{stack.relative}: metadata.inherits cycle: {' -> '.join((*seen, name))}",
@@ -284,7 +309,8 @@ class StackRepository:
         inherits = metadata.get("inherits") or []
         if isinstance(inherits, str):
             inherits = [inherits]
-        chain: list[Mapping[str, Any]] = []
+        combined: list[str] = []
+        longest: tuple[str, ...] = (name,)
         for base in inherits:
             if base not in raw:
                 close = difflib.get_close_matches(str(base), list(raw), n=3, cutoff=0.5)
@@ -293,9 +319,29 @@ class StackRepository:
                     hint=f"Did you mean: {', '.join(close)}?" if close else "Define the base component in this stack or an import.",
                     context={"stack": stack.name, "component": name},
                 )
-            chain.extend(self._chain(stack, raw, base, (*seen, name)))
-        chain.append(own)
-        return chain
+            if len(seen) >= MAX_INHERITS_DEPTH:  # never recurse further than the limit, whatever the file
+                longest = (*seen, name, base)
+                break
+            base_names, base_longest = self._chain_names(stack, raw, base, (*seen, name))
+            combined.extend(base_names)
+            if len(base_longest) + 1 > len(longest):
+                longest = (name, *base_longest)
+        if len(longest) - 1 > MAX_INHERITS_DEPTH:
+            raise ConfigError(
+                f"{stack.relative}: metadata.inherits goes deeper than {MAX_INHERITS_DEPTH} levels: {' -> '.join(longest)}",
+                hint=f"Flatten the inheritance: a component may inherit through at most {MAX_INHERITS_DEPTH} levels (docs/reliability.md).",
+                context={"stack": stack.name, "component": name},
+            )
+        combined.append(name)
+        kept: list[str] = []
+        present: set[str] = set()
+        for entry in reversed(combined):  # the last occurrence of each base is the one that counts
+            if entry not in present:
+                present.add(entry)
+                kept.append(entry)
+        result = (tuple(reversed(kept)), longest)
+        self._chains[key] = result
+        return result
 
     def placement(self, stack_name: str, name: str) -> Placement:
         """Where a component runs and keeps its state, without merging its other sections (the state guard's view)."""
