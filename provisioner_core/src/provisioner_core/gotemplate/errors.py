@@ -30,8 +30,9 @@ class TemplateError(ConfigError):
 
     def _format(self) -> str:
         where = f"{self.name or 'template'}:{self.line}"
-        at = f" at <{self.construct}>" if self.construct else ""
-        return f"{where}:{at}: {self.reason}"
+        if self.construct:
+            return f"{where}: at <{self.construct}>: {self.reason}"
+        return f"{where}: {self.reason}"
 
     def located(self, *, name: str, line: int, col: int | None = None, construct: str | None = None) -> TemplateError:
         """Return a copy of this error placed at another location, keeping its class (used when a nested call fails)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from . import lexer as lx
 from .errors import TemplateError, UnsupportedTemplateError
+from .formatting import quote
 from .lexer import Token, line_of
 from .nodes import (
     ActionNode,
@@ -201,7 +202,7 @@ class Parser:
         for name, slot in reversed(self.scope):
             if name == token.value:
                 return VariableNode(token.pos, token.value, slot, names)
-        raise self.error(f"undefined variable {token.value!r}".replace("'", '"'), token.pos)
+        raise self.error(f"undefined variable {quote(token.value)}", token.pos)
 
     # -- grammar ---------------------------------------------------------------------------------
 
@@ -445,7 +446,7 @@ class Parser:
             return VariableNode(term.pos, term.name, term.slot, term.names + tuple(names))
         if isinstance(term, PipeNode):
             return ChainNode(term.pos, term, tuple(names))
-        raise self.error(f"unexpected . after term {token.value!r}".replace("'", '"'), token.pos)
+        raise self.error(f"unexpected . after term {quote(token.value)}", token.pos)
 
     def term(self) -> Operand | None:
         token = self.peek()
