@@ -296,7 +296,7 @@ def g_default(fallback: Any, value: Any) -> Any:
     return value if is_true(value) else fallback
 
 
-@register("conv.Join", "join.Join")
+@register("conv.Join")
 def g_join(values: Any, separator: Any) -> str:
     """conv.Join list sep (the list comes first)."""
     return to_string(separator).join(to_string(v) for v in want_list(values, "join"))
@@ -396,7 +396,7 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, to_string(value))
 
 
-@register("coll.Merge", "merge.Merge")
+@register("coll.Merge")
 def g_merge(target: Any, *sources: Any) -> dict[str, Any]:
     """Deep merge where the first map wins (coll.Merge dst src1 src2...)."""
     result = sprig.s_deep_copy(want_map(target))
