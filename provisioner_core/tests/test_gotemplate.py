@@ -492,6 +492,82 @@ def test_survey_stack_name_template():
         render(SURVEY_EXPRESSIONS[-1], no_namespace)
 
 
+# The field-only expressions of the survey ({{ .a.b }}, also written {{.a.b}} and with trim markers):
+# each renders the value at its path.
+SURVEY_FIELD_PATHS = """
+.Arch .Arguments.component .Arguments.name .Arguments.repo .Arguments.script .Arguments.service .Component .Component.atmos_stack
+.Component.component .Component.vars.app_name .Component.vars.replicas .Component.vars.version .ComponentConfig.backend.bucket
+.ComponentConfig.component .ComponentConfig.deps .ComponentConfig.settings.config.is_prod
+.ComponentConfig.settings.spacelift.workspace_enabled .ComponentConfig.vars.environment .ComponentConfig.vars.namespace
+.ComponentConfig.vars.region .ComponentConfig.vars.stage .ComponentConfig.vars.tenant .ComponentConfig.workspace
+.ComponentConfig.xxx.yyy.zzz .Config.author .Config.cloud_provider .Config.enable_logging .Config.enable_monitoring
+.Config.environment .Config.license .Config.name .Config.namespace .Config.project_name .Config.regions .Config.subdirectory
+.Config.terraform_version .Config.vendor_version .Config.year .Environment .Flags.environment .Flags.location .Flags.role
+.Flags.stack .Flags.target .Flags.version .OS .Release.Name .Release.Namespace .SHA .ScaffoldPath .SemVer .Stack .TemplateName
+.TrailingArgs .Values.image.repository .Values.image.tag .Values.ingress_api .Values.installed .Values.replicaCount
+.Values.server_name .Values.service.port .Values.service.type .Version .app_name .atlantis_project .atmos_component .atmos_stack
+.atmos_stack_file .catalog_ref .component .component_folder .enabled .env.ATMOS_ENV_STEP_TEMPLATE_ONLY_CLI_TEST .env.HEALTH_URL
+.env.USER .env.VAR .env.WEBHOOK_URL .environment .error .flavor .locals.a .locals.attempted_cross_file_domain .locals.b
+.locals.backend_bucket .locals.c .locals.chart_repo .locals.computed_value .locals.dashboard_url .locals.datastream_name
+.locals.db_connection .locals.db_engine .locals.db_identifier .locals.db_version .locals.default_tags .locals.deploy_env
+.locals.domain .locals.env_db_host .locals.env_endpoint .locals.env_prefix .locals.env_suffix .locals.environment
+.locals.file_computed .locals.file_env .locals.file_namespace .locals.final_local .locals.full_chain .locals.full_name
+.locals.full_prefix .locals.home_dir .locals.mixin_env .locals.mixin_namespace .locals.mixin_value .locals.name_prefix
+.locals.namespace .locals.pr_number .locals.primary_region .locals.release_name .locals.release_prefix .locals.resource_prefix
+.locals.shared_key .locals.stage .locals.stage_name .locals.static_value .locals.tags .locals.test_env_value .locals.vpc_cidr
+.matrix.environment .matrix.go .matrix.os .matrix.region .metadata.component .metadata.digest .metadata.image .namespace
+.providers.context.values.environment .providers.context.values.product .providers.context.values.region .region .service_1_name
+.service_2_name .service_account_namespace .service_environment .settings.a .settings.b .settings.c .settings.config.a
+.settings.config.b .settings.config.c .settings.context.catalog_ref .settings.context.environment .settings.context.stage
+.settings.database.engine .settings.database.version .settings.nested.key .settings.packer.org_id
+.settings.packer.org_management_account_id .settings.packer.region .settings.packer.source_ami
+.settings.packer.source_ami_description .settings.packer.source_ami_name .settings.packer.source_ami_owner_account_id
+.settings.region.primary .settings.substage .settings.team .settings.version .spacelift_stack .stack .stack_count .status
+.step.name .steps.assignee.value .steps.build.outputs.image .steps.components.values .steps.deployment_message.value
+.steps.env.value .steps.environment.value .steps.file.value .steps.formatted.value .steps.message.value .steps.notes.value
+.steps.priority.value .steps.push.outputs.image .steps.select_environment.value .steps.select_file.value
+.steps.select_regions.values .steps.title.value .steps.trigger.metadata.status_code .steps.username.value .type .vars.account_id
+.vars.account_name .vars.app_name .vars.app_version .vars.aws_profile .vars.bucket_name .vars.cidr_block .vars.cluster_name
+.vars.control_plane_role .vars.environment .vars.git_endpoint_ip .vars.git_password .vars.git_port .vars.git_url
+.vars.git_username .vars.image .vars.interval .vars.message .vars.namespace .vars.network.subnet_count .vars.network.vpc_cidr
+.vars.overlay .vars.project_name .vars.region .vars.replicas .vars.service_port .vars.stage .vars.tenant .vars.upstream_component
+.vars.versioning_enabled .vars.vpc_name .version.nginx .version.opentofu .version.redis .version.widget .workspace
+""".split()
+
+
+def _context_for(path):
+    data = value = {}
+    names = path.lstrip(".").split(".")
+    for name in names[:-1]:
+        value[name] = {}
+        value = value[name]
+    value[names[-1]] = "v"
+    return data
+
+
+@pytest.mark.parametrize("path", SURVEY_FIELD_PATHS)
+def test_survey_field_expressions_render(path):
+    context = _context_for(path)
+    for expression in ("{{ %s }}", "{{%s}}", "{{- %s -}}"):
+        assert render(expression % path, context) == "v"
+
+
+# Survey finds that are not valid Go templates (GitHub Actions, Jinja, prose, dashed flag names):
+# Go rejects them when parsing, and so does this engine.
+NOT_GO_TEMPLATES = ["{{ .version.* }}", "{{ if .Flags.dry-run }}x{{ end }}", "{{ .Flags.auto-approve }}", "{{ .not-exist }}", "{{ github.event.inputs.stage || 'dev' }}", "{{ }}", "{{ ... }}"]
+
+
+@pytest.mark.parametrize("expression", NOT_GO_TEMPLATES)
+def test_survey_non_go_expressions_fail_to_parse(expression):
+    with pytest.raises(TemplateError):
+        parse(expression)
+
+
+def test_survey_jinja_style_names_are_unknown_functions():
+    with pytest.raises(UnsupportedTemplateError, match='function "app_name" not defined'):
+        render("{{ app_name }}", {})
+
+
 # Atmos-only functions from the survey are refused by name unless the caller provides them.
 ATMOS_ONLY = [
     ('{{ toJson (atmos.Component "source-component" .stack).settings.outputs.test_list }}', "atmos.Component"),
