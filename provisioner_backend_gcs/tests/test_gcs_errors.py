@@ -112,7 +112,7 @@ def test_lost_create_response_is_retried_and_the_409_is_recognised_as_ours(proxy
     # The proxy forwards the create, then drops the connection: the bucket exists but we never heard.
     proxy.fail("POST", CREATE_PATH, None, after_forward=True)
 
-    result = run(proxy.url, bucket_name, {"retries": 3})
+    result = run(proxy.url, bucket_name, {"attempts": 3})
 
     assert [c.split(" ")[0] for c in proxy.calls()] == ["GET", "POST", "POST", "GET", "PATCH"]
     assert result.status is Status.UPDATED
@@ -121,7 +121,7 @@ def test_lost_create_response_is_retried_and_the_409_is_recognised_as_ours(proxy
 
 def test_transient_503_is_retried_then_succeeds(proxy: RecordingProxy, bucket_name: str) -> None:
     proxy.fail("GET", BUCKET_PATH, 503, times=2)  # proxy-injected
-    result = run(proxy.url, bucket_name, {"retries": 3})
+    result = run(proxy.url, bucket_name, {"attempts": 3})
     assert result.status is Status.CREATED
     assert [r.forwarded for r in proxy.requests[:3]] == [False, False, True]
 
@@ -129,7 +129,7 @@ def test_transient_503_is_retried_then_succeeds(proxy: RecordingProxy, bucket_na
 def test_503_that_never_ends_is_a_network_error_after_the_configured_attempts(proxy: RecordingProxy, bucket_name: str) -> None:
     proxy.fail("GET", BUCKET_PATH, 503, times=10)
     with pytest.raises(NetworkError) as info:
-        run(proxy.url, bucket_name, {"retries": 2})
+        run(proxy.url, bucket_name, {"attempts": 2})
     assert info.value.exit_code == EXIT_NETWORK
     assert "after 2 attempt(s)" in info.value.message
     assert len(proxy.requests) == 2
@@ -139,7 +139,7 @@ def test_unreachable_endpoint_is_exit_5_naming_the_endpoint_quickly(bucket_name:
     url = closed_port_url()
     started = time.monotonic()
     with pytest.raises(NetworkError) as info:
-        run(url, bucket_name, {"retries": 2})
+        run(url, bucket_name, {"attempts": 2})
     assert url in info.value.message
     assert time.monotonic() - started < 5  # no SDK-default 120 s retry deadline
 
