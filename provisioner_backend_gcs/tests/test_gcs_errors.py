@@ -72,6 +72,8 @@ def test_401_says_the_credentials_were_rejected_and_never_shows_the_token(proxy:
     with pytest.raises(PermissionDenied) as info:
         run(proxy.url, bucket_name, auth=auth)
     assert any("401" in h for h in info.value.hints)
+    # A token cannot refresh itself: said as unusable credentials, never as a missing grant.
+    assert "credentials" in info.value.message and not any("Grant" in h for h in info.value.hints)
     assert "SECRET-TOKEN" not in str(info.value.to_dict())
     assert proxy.requests[0].authorization == "Bearer ya29.SECRET-TOKEN"  # it was sent, as a header only
 
@@ -179,3 +181,15 @@ def test_412_on_the_patch_after_create_is_handled_too(proxy: RecordingProxy, gcs
     assert result.status is Status.CREATED
     assert [(r.method, r.forwarded) for r in proxy.requests] == [("GET", True), ("POST", True), ("PATCH", False), ("GET", True), ("PATCH", True)]
     assert raw_bucket(gcs_emulator.url, bucket_name)["versioning"]["enabled"] is True
+
+
+def test_a_failure_after_creating_says_the_bucket_exists_and_what_it_lacks(proxy: RecordingProxy, gcs_emulator: ServerProcess, bucket_name: str) -> None:
+    proxy.fail("PATCH", BUCKET_PATH, 403)  # the emulator ignored the settings sent at create; the PATCH is refused
+
+    with pytest.raises(PermissionDenied) as info:
+        run(proxy.url, bucket_name)
+
+    message = info.value.message
+    assert f"(gcs bucket {bucket_name} exists: this run created it; it still lacks versioning, uniform_access" in message
+    assert info.value.context["created"] == f"gcs bucket {bucket_name}" and "versioning" in info.value.context["missing"]
+    assert raw_bucket(gcs_emulator.url, bucket_name)["name"] == bucket_name  # it really exists
