@@ -92,12 +92,11 @@ def _throttled(exc: BaseException) -> bool:
 
 def _throttle_delay(attempt: int, exc: BaseException) -> float:
     """The server's Retry-After (capped at 30 s), else 1 s, 2 s, 4 s ... at most 8 s, with jitter."""
-    response = getattr(exc, "response", None)
-    header = response.headers.get("Retry-After") if response is not None and getattr(response, "headers", None) is not None else None
+    header = str((getattr(getattr(exc, "response", None), "headers", None) or {}).get("Retry-After") or "")
     try:
-        return min(30.0, max(0.0, float(header))) if header else backoff(1.0, MAX_BACKOFF_S)(attempt, exc)
-    except ValueError:  # an HTTP date: not worth parsing for a throttle
-        return min(MAX_BACKOFF_S, 2.0 ** (attempt - 1))
+        return min(30.0, max(0.0, float(header)))
+    except ValueError:  # no header, or an HTTP date: not worth parsing for a throttle
+        return backoff(1.0, MAX_BACKOFF_S)(attempt, exc)
 
 
 def blob_key(target: Target, creds: AzureCredentials, endpoint: str, auth: str, attempts: int) -> Hashable:

@@ -381,8 +381,6 @@ def resolve_target(backend: BackendConfig, options: Options, creds: AzureCredent
 
 def _identity(creds: AzureCredentials, account: str) -> str:
     """Who signs the requests, in words that hold no secret."""
-    if creds.method == "service-principal":
-        return f"service principal {creds.client_id}" + (f" (tenant {creds.tenant_id})" if creds.tenant_id else "")
-    if creds.method == "azure-cli":
-        return "the Azure CLI's signed-in account"
-    return {"connection-string": "the connection string's key", "account-key": "the account key", "sas": "the SAS token"}[creds.method] + f" of account {account}"
+    words = {"service-principal": f"service principal {creds.client_id}", "azure-cli": "the Azure CLI's signed-in account", "connection-string": "the connection string's key",
+             "account-key": "the account key", "sas": "the SAS token"}  # fmt: skip
+    return words[creds.method] + (f" of account {account}" if creds.method in KEY_METHODS else "")

@@ -109,11 +109,7 @@ class Run:
     """One provisioning run for one target: the management plane (when in play), then the data plane."""
 
     def __init__(self, target: Target, opts: Options, creds: AzureCredentials, clients: ClientCache, rec: ChangeRecorder) -> None:
-        self.target = target
-        self.opts = opts
-        self.creds = creds
-        self.clients = clients
-        self.rec = rec
+        self.target, self.opts, self.creds, self.clients, self.rec = target, opts, creds, clients, rec
         self.mgmt_missing = False  # ARM is configured but the [mgmt] extra is not installed
 
     def run(self) -> None:
@@ -207,8 +203,7 @@ class ResourceGroup(ArmResource):
         super().__init__(run, arm, f"resource group {run.target.resource_group}")
 
     def read(self) -> dict[str, Any] | None:
-        group: dict[str, Any] | None = self.call("read", lambda: self.arm.resources.resource_groups.get(self.rg), not_found=("ResourceGroupNotFound", "ResourceNotFound"))
-        return group
+        return self.call("read", lambda: self.arm.resources.resource_groups.get(self.rg), not_found=("ResourceGroupNotFound", "ResourceNotFound"))  # type: ignore[no-any-return]
 
     def creation(self) -> Write:
         if not self.opts.location:
@@ -250,10 +245,7 @@ class StorageAccount(ArmResource):
         return AccountState(account, self.blob_service(), public)
 
     def blob_service(self) -> dict[str, Any]:
-        service: dict[str, Any] = self.call(
-            "read", lambda: self.arm.storage.blob_services.get_service_properties(self.rg, self.t.account), target=f"blob service of {self.t.account}"
-        )
-        return service
+        return self.call("read", lambda: self.arm.storage.blob_services.get_service_properties(self.rg, self.t.account), target=f"blob service of {self.t.account}")  # type: ignore[no-any-return]
 
     def public_containers(self) -> tuple[str, ...]:
         """Containers that allow anonymous access (ours is made private below anyway)."""
