@@ -18,8 +18,6 @@ from provisioner_core.schema import option
 
 DEFAULT_ATTEMPTS = 3
 DEFAULT_WAIT_TIMEOUT = 120
-# Old option names, still read, each with a warning that names the new one.
-DEPRECATED: Mapping[str, str] = {"retries": "attempts"}
 
 
 @frozen
