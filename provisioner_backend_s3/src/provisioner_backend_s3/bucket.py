@@ -39,7 +39,7 @@ class BucketProvisioner(Steps[BucketState]):
         self.target = f"s3 bucket {backend.bucket}"
         self.create_yourself = "create the bucket yourself (or have its owners create it)"
         self.b: dict[str, Any] = {"Bucket": backend.bucket}
-        self.tags_in_create = options.wants("tags") and _create_accepts_tags(self.s3)
+        self.tags_in_create: bool | None = None  # asked of botocore's model only when creating (the no-op path never pays for it)
 
     # --- read ----------------------------------------------------------------------------
 
@@ -74,6 +74,7 @@ class BucketProvisioner(Steps[BucketState]):
     # --- create --------------------------------------------------------------------------
 
     def creation(self) -> Write:
+        self.tags_in_create = self.options.wants("tags") and _create_accepts_tags(self.s3)
         detail = f"region {self.backend.region}" + (f", tags {tags_text(self.options.desired_tags())}" if self.tags_in_create else "")
         return Write("create-bucket", detail)
 
