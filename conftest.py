@@ -8,7 +8,7 @@ installed package. Importing the real packages first keeps them in place.
 
 import importlib
 
-for _name in ("provisioner_core", "provisioner_backend_s3", "provisioner_backend_gcs", "provisioner_backend_azure"):
+for _name in ("provisioner_core", "provisioner_backend_s3", "provisioner_backend_gcs", "provisioner_backend_azure", "provisioner_component"):
     try:
         importlib.import_module(_name)
     except ImportError:  # a distribution that is not installed has no tests to run either

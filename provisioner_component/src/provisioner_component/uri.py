@@ -80,6 +80,8 @@ def parse_address(text: str, *, where: str, version: str | None = None) -> Addre
     text = text.strip()
     if not text:
         raise ConfigError(f"{where} is empty", hint='Write a source such as "git::https://github.com/org/repo.git//modules/vpc?ref=v1.2.0".')
+    if text.startswith("-") or "\0" in text or "\n" in text:
+        raise ConfigError(f"{where}: {redact_url(text)!r} is not a source address", hint="An address may not start with '-' or hold control characters.")
     forced = None
     match = _FORCED.match(text)
     if match and not _SCHEME.match(text):
