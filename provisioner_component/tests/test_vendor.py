@@ -18,8 +18,6 @@ import pytest
 from provisioner_core import ConfigError, ResourceConflict, Status
 from support.component_helpers import Engine, FileServer, GitCounter, GitRepo, module_tf, sha256_of, tar_gz
 
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-
 
 def git_source(repo: GitRepo, ref: str, subdir: str = "modules/vpc") -> dict[str, str]:
     return {"source": f"git::{repo.url}//{subdir}?ref={ref}"}
@@ -249,7 +247,6 @@ def test_unsafe_archives_exit_2_and_write_nothing(engine: Engine, served: FileSe
 
 
 def test_an_oversize_archive_exits_2_and_writes_nothing(engine: Engine, served: FileServer) -> None:
-    (served.root / "big").mkdir(exist_ok=True)
     bundle = tar_gz(served.root / "big.tar.gz", {"vpc/main.tf": "x", "vpc/blob.bin": "0" * 300_000})
     with pytest.raises(ConfigError, match="byte limit") as caught:
         engine.vendor("dev", "vpc", {"source": served.url("big.tar.gz"), "checksum": sha256_of(bundle), "max_size": "64KiB"})
