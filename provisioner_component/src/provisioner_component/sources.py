@@ -17,16 +17,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from attrs import field, frozen
 
-from provisioner_component import archive
 from provisioner_component.config import ComponentSource
-from provisioner_component.credentials import GitCredentials
 from provisioner_component.git import Git, GitAccess, access_for, fetch_commit, is_full_sha
 from provisioner_component.tree import remove_tree
 from provisioner_component.uri import is_registry_address, redact_url
 from provisioner_component.workdir import Layout
+
+if TYPE_CHECKING:
+    from provisioner_component.credentials import GitCredentials
 from provisioner_core import ConfigError, NetworkError, ResourceConflict
 
 
@@ -169,6 +171,8 @@ class Fetcher:
     # --- archives -------------------------------------------------------------------------
 
     def _fetch_archive(self, source: ComponentSource, pin: Mapping[str, str] | None, where: str) -> Fetched:
+        from provisioner_component import archive  # urllib.request, tarfile, zipfile: only when an archive is fetched
+
         assert source.archive_format is not None
         locked = (pin or {}).get("archive_sha256")
         scratch = self._scratch("archive")

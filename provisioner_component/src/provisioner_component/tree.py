@@ -11,19 +11,19 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import re
 import shutil
 import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from attrs import frozen
-from wcmatch import glob as wcglob
 
 from provisioner_core import ConfigError
 
 Manifest = dict[str, str]
 
-GLOB_FLAGS = wcglob.GLOBSTAR | wcglob.NEGATE | wcglob.DOTGLOB
 # Written by terraform or by core into the component folder: not vendored, kept across re-vendoring.
 RUNTIME_FOLDERS = frozenset({".terraform", "terraform.tfstate.d"})
 RUNTIME_FILES = (
@@ -42,19 +42,26 @@ SKIPPED_FOLDERS = frozenset({".git"})
 _CHUNK = 1024 * 1024
 
 
+_RUNTIME_FILE = re.compile("|".join(fnmatch.translate(pattern) for pattern in RUNTIME_FILES))
+
+
 def is_runtime(relative: str) -> bool:
     """True for what terraform or core writes in a component folder (top level only)."""
     first, _, rest = relative.partition("/")
     if first in RUNTIME_FOLDERS:
         return True
-    return not rest and any(fnmatch.fnmatchcase(first, pattern) for pattern in RUNTIME_FILES)
+    return not rest and _RUNTIME_FILE.match(first) is not None
 
 
 def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
+        return hashlib.file_digest(handle, "sha256").hexdigest() if hasattr(hashlib, "file_digest") else _digest_chunks(handle)
+
+
+def _digest_chunks(handle: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    while chunk := handle.read(_CHUNK):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -68,35 +75,26 @@ def tree_digest(manifest: Mapping[str, str]) -> str:
 def scan(root: Path) -> Manifest:
     """The manifest of a vendored folder as it is now (runtime files left out)."""
     manifest: Manifest = {}
-    base = str(root)
-    for folder, dirs, names in os.walk(base):
-        relative_folder = os.path.relpath(folder, base).replace(os.sep, "/")
-        prefix = "" if relative_folder == "." else relative_folder + "/"
-        keep = []
-        for name in sorted(dirs):
-            full = os.path.join(folder, name)
-            relative = prefix + name
-            if os.path.islink(full):
-                if not is_runtime(relative):
-                    manifest[relative] = "l:" + os.readlink(full)
-            elif not is_runtime(relative) and name not in SKIPPED_FOLDERS:
-                keep.append(name)
-        dirs[:] = keep
-        for name in names:
-            relative = prefix + name
-            if is_runtime(relative):
-                continue
-            manifest[relative] = _entry(os.path.join(folder, name))
+    _scan_into(str(root), "", manifest)
     return manifest
 
 
-def _entry(path: str) -> str:
-    info = os.lstat(path)
-    if stat.S_ISLNK(info.st_mode):
-        return "l:" + os.readlink(path)
-    if not stat.S_ISREG(info.st_mode):
-        return "s:special"
-    return ("x:" if info.st_mode & 0o111 else "f:") + file_digest(Path(path))
+def _scan_into(folder: str, prefix: str, manifest: Manifest) -> None:
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            relative = prefix + entry.name
+            if is_runtime(relative):
+                continue
+            if entry.is_symlink():
+                manifest[relative] = "l:" + os.readlink(entry.path)
+            elif entry.is_dir():
+                if entry.name not in SKIPPED_FOLDERS:
+                    _scan_into(entry.path, relative + "/", manifest)
+            elif entry.is_file():
+                executable = entry.stat().st_mode & 0o111
+                manifest[relative] = ("x:" if executable else "f:") + file_digest(Path(entry.path))
+            else:
+                manifest[relative] = "s:special"
 
 
 @frozen
@@ -144,10 +142,13 @@ class PathFilter:
     """
 
     def __init__(self, included: Iterable[str] = (), excluded: Iterable[str] = ()) -> None:
+        from wcmatch import glob as wcglob  # only when a tree is selected, never on a warm run
+
+        flags = wcglob.GLOBSTAR | wcglob.NEGATE | wcglob.DOTGLOB
         self.included = tuple(included) or ("**",)
         self.excluded = tuple(excluded)
-        self._files = wcglob.compile([*self.included, *(f"!{p}" for p in self.excluded)], flags=GLOB_FLAGS)
-        self._folders = wcglob.compile(list(self.excluded), flags=GLOB_FLAGS) if self.excluded else None
+        self._files = wcglob.compile([*self.included, *(f"!{p}" for p in self.excluded)], flags=flags)
+        self._folders = wcglob.compile(list(self.excluded), flags=flags) if self.excluded else None
 
     def folder_excluded(self, relative: str) -> bool:
         return self._folders is not None and bool(self._folders.match(relative))

@@ -133,7 +133,7 @@ class Vendorer:
         ``plan``: the plan already made for it (batch.py plans everything first).
         """
         where = f"{source.form} of {target.label}"
-        recorder = ChangeRecorder(f"{target.workdir}", dry_run=dry_run)
+        recorder = ChangeRecorder(str(target.workdir), dry_run=dry_run)
         for warning in source.warnings:
             recorder.warn(warning)
         if not dry_run:

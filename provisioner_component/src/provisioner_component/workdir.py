@@ -20,7 +20,6 @@ and no stack's folder can nest inside another's.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from attrs import frozen
@@ -45,36 +44,26 @@ class Target:
         return f"{self.component} in {self.stack}"
 
 
-@frozen
 class Layout:
-    """The project's ``.provisioner`` folder."""
+    """The project's ``.provisioner`` folder (paths computed once: a warm --all asks for them per component)."""
 
-    root: Path
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.state_folder = self.root / STATE_FOLDER
+        self.lock_path = self.state_folder / LOCK_NAME
+        self.workdirs = self.state_folder / "workdir"
+        self.cache = self.state_folder / "cache"
+        self.cache_tmp = self.cache / "tmp"
+        self._workdirs_text = str(self.workdirs)
 
-    @property
-    def state_folder(self) -> Path:
-        return self.root / STATE_FOLDER
-
-    @property
-    def lock_path(self) -> Path:
-        return self.state_folder / LOCK_NAME
-
-    @property
-    def workdirs(self) -> Path:
-        return self.state_folder / "workdir"
-
-    @property
-    def cache(self) -> Path:
-        return self.state_folder / "cache"
+    def __repr__(self) -> str:
+        return f"Layout({str(self.root)!r})"
 
     def target(self, stack: str, component: str) -> Target:
-        """The working folder of ``component`` in ``stack``; names that would escape are refused."""
-        key = f"{escape_name(_check_stack(stack))}/{escape_name(component)}"
-        workdir = self.workdirs / key
-        # Defence in depth: the checks above already make escaping impossible.
-        if os.path.commonpath([os.path.abspath(workdir), os.path.abspath(self.workdirs)]) != os.path.abspath(self.workdirs):
-            raise ConfigError(f"stack '{stack}' / component '{component}' would place the working folder outside {self.workdirs}", hint="Rename the stack.")
-        return Target(stack, component, workdir, key)
+        """The working folder of ``component`` in ``stack``: one escaped folder each, so no name can escape."""
+        stack_folder, component_folder = escape_name(_check_stack(stack)), escape_name(component)
+        key = f"{stack_folder}/{component_folder}"
+        return Target(stack, component, Path(f"{self._workdirs_text}/{key}"), key)
 
     def swap_prefix(self, target: Target) -> Path:
         """Siblings of the working folder's swap: ``<prefix>.new-…`` and ``<prefix>.old-…`` (same file system)."""
@@ -89,9 +78,6 @@ class Layout:
     def archive_cache(self, sha256_hex: str) -> Path:
         return self.cache / "archive" / sha256_hex
 
-    @property
-    def cache_tmp(self) -> Path:
-        return self.cache / "tmp"
 
 
 def escape_name(name: str) -> str:
