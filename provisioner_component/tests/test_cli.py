@@ -155,3 +155,23 @@ def test_listing_plugins_imports_no_engine_module() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['provisioner_component', 'provisioner_component.plugin']"
+
+
+def test_it_runs_at_before_component_load_inside_provision_terraform(cli: CliRunner, project: StackTree, repo: GitRepo) -> None:
+    # Today's core still runs terraform in components/terraform/<component>: the working folder is
+    # vendored by the time terraform runs; running terraform in it needs the coming workdir contract.
+    project.component("vpc", module_tf("local"))
+    stack(project, "dev", {"vpc": git(repo, "v1")})
+    done = cli.run(["terraform", "plan", "vpc", "-s", "dev", "-o", "json"], env={"CHECKPOINT_DISABLE": "1"})
+    assert "v1" in (project.root / ".provisioner/workdir/dev/vpc/main.tf").read_text()
+    events = [r for r in json.loads(done.stdout)["results"] if r["type"] == "component"]
+    assert [(r["event"], r["status"]) for r in events] == [("before.component.load", "created")]
+
+
+def test_cores_own_all_also_fetches_each_source_once(cli: CliRunner, project: StackTree, repo: GitRepo, git_counter: GitCounter) -> None:
+    # Core's generic `--all` runs one unit per component; the run's ClientCache shares one Fetcher.
+    for index in range(3):
+        stack(project, f"s{index}", {f"c{n}": git(repo, "v1" if n % 2 else "v2") for n in range(4)})
+    done = cli.run(["component", "--all", "-o", "json"])
+    assert json.loads(done.stdout)["ok"] is True
+    assert git_counter.count("fetch") == 2
