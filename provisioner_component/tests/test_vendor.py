@@ -279,3 +279,14 @@ def assert_nothing_written(engine: Engine) -> None:
     assert not (state / "cache/tmp").exists() or not any((state / "cache/tmp").iterdir())
     lock_file = state / "component.lock.json"
     assert not lock_file.exists() or json.loads(lock_file.read_text())["components"] == {}
+
+
+def test_a_committed_terraform_lock_is_seeded_once_then_left_to_terraform(engine: Engine, repo: GitRepo) -> None:
+    repo.commit({"modules/vpc/.terraform.lock.hcl": "# upstream v3\n"}, "lock", tag="v3")
+    engine.vendor("dev", "vpc", git_source(repo, "v3"))
+    lock_hcl = engine.workdir("dev", "vpc") / ".terraform.lock.hcl"
+    assert lock_hcl.read_text() == "# upstream v3\n"
+    lock_hcl.write_text("# terraform's own\n")  # terraform init -upgrade rewrote it: not a local edit
+    repo.commit({"modules/vpc/.terraform.lock.hcl": "# upstream v4\n"}, "lock", tag="v4")
+    assert engine.fresh().vendor("dev", "vpc", git_source(repo, "v4")).status is Status.UPDATED
+    assert lock_hcl.read_text() == "# terraform's own\n"

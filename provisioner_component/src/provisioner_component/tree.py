@@ -274,6 +274,22 @@ def carry_runtime(previous: Path, staged: Path) -> list[str]:
     return carried
 
 
+def seed_runtime(source: Path, staged: Path) -> list[str]:
+    """Copy the source's own top-level runtime files (a committed ``.terraform.lock.hcl``) the staged tree lacks.
+
+    The working folder's copy, carried over first, wins: after the first vendoring the file is terraform's.
+    """
+    seeded: list[str] = []
+    if not source.is_dir():
+        return seeded
+    for entry in sorted(os.listdir(source)):
+        origin = source / entry
+        if is_runtime(entry) and entry not in RUNTIME_FOLDERS and origin.is_file() and not origin.is_symlink() and not os.path.lexists(staged / entry):
+            shutil.copyfile(origin, staged / entry)
+            seeded.append(entry)
+    return seeded
+
+
 def _link_tree(source: Path, target: Path) -> None:
     if source.is_symlink():
         os.symlink(os.readlink(source), target)

@@ -34,6 +34,7 @@ from provisioner_component.tree import (
     PathFilter,
     Pick,
     carry_runtime,
+    seed_runtime,
     compare,
     file_digest,
     is_runtime,
@@ -228,6 +229,7 @@ class Vendorer:
                         hint="The cache or the server changed what the lock pins; run with --force to vendor afresh, then review the diff.",
                     )
                 carry_runtime(target.workdir, staged)
+                seed_runtime(fetched.tree / source.subdir if source.subdir else fetched.tree, staged)
                 resolved = dict(fetched.resolved) or {"source_tree": digest}
                 entry = LockEntry(
                     stack=target.stack, component=target.component, source=source.identity(), resolved=resolved,
