@@ -8,6 +8,8 @@ import pytest
 
 from support.servers import ServerProcess, start_moto
 
+TEST_ONLY_PLUGINS = "provisioner-test-contract,provisioner-test-events"
+
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[ServerProcess]:
@@ -23,3 +25,15 @@ def moto_iam_server() -> Iterator[ServerProcess]:
     server = start_moto()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def provisioner_registry():
+    """Every installed plugin (core, env, the backends), as a user's `provision` loads them; tests add their own.
+
+    The test-only distributions of tests/plugins are blocked here (their events would fire in every
+    flow); tests/test_plugin_contract.py loads them.
+    """
+    from provisioner_core.plugins import PluginRegistry
+
+    return PluginRegistry(environ={"PROVISIONER_BLOCK_PLUGINS": TEST_ONLY_PLUGINS}).load()

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from provisioner_core import hookimpl
-from provisioner_core.env import create_environment
-from provisioner_core.env.plan import FileChange
-from provisioner_core.env.writer import write_all, write_atomic
 from provisioner_core.errors import ResourceConflict
 from provisioner_core.plugins import PluginRegistry
 from provisioner_core.session import Provisioning
+from provisioner_env import create_environment
+from provisioner_env.plan import FileChange
+from provisioner_env.writer import write_all, write_atomic
 
 STACK = ("vars: {stage: dev}\nbackend_type: s3\nbackend: {s3: {bucket: acme-dev-tfstate, key: app.tfstate}}\n"
          "components: {terraform: {app: {vars: {name: app-dev}}}}\n")
@@ -30,7 +30,11 @@ def project(stack_tree):
 
 
 def registry() -> PluginRegistry:
-    return PluginRegistry(load_entrypoints=False, environ={}).load()
+    import provisioner_env.plugin
+
+    built = PluginRegistry(load_entrypoints=False, environ={}).load()
+    built.register(provisioner_env.plugin, name="env", distribution="provisioner-env")  # its hooks exist only with it
+    return built
 
 
 def test_a_second_create_during_the_first_fails_on_the_lock(project):
@@ -99,7 +103,7 @@ def test_a_failed_write_restores_everything(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         write_atomic(path, content, replace=replace)
 
-    monkeypatch.setattr("provisioner_core.env.writer.write_atomic", failing)
+    monkeypatch.setattr("provisioner_env.writer.write_atomic", failing)
     with pytest.raises(OSError, match="No space left"):
         write_all(tmp_path, changes, force=True)
     assert calls == ["one.yaml", "keep.yaml", "three.yaml", "keep.yaml"]  # the last: keep.yaml restored

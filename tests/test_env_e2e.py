@@ -104,7 +104,7 @@ def test_create_provision_apply_with_separate_state_then_destroy(project, provis
     destroyed = provision_cli.run(["env", "destroy", "feature-x", "--force"])
     assert "Destroyed environment feature-x." in destroyed.stdout
     assert f"state object s3://{project.bucket('feature-x')}/app/feature-x/terraform.tfstate of feature-x/app" in destroyed.stdout
-    assert f"state bucket {project.bucket('feature-x')}: made for feature-x" in destroyed.stdout
+    assert f"state storage {project.bucket('feature-x')}: made for feature-x" in destroyed.stdout
     assert state(client, project.bucket("feature-x"), "feature-x")["resources"] == []
     assert state(client, project.bucket("dev"), "dev")["resources"] != []  # dev is untouched
     assert not (project.root / "stacks" / "feature-x.yaml").exists()

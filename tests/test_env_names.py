@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provisioner_core.env.names import NAME_RULES, name_problems, normalise_env_name, validate_env_name
-from provisioner_core.env.policy import load_policy, render_name
-from provisioner_core.env.substitute import contains, substitute
 from provisioner_core.errors import ConfigError
 from provisioner_core.stacks.config import ProjectConfig
+from provisioner_env.names import NAME_RULES, name_problems, normalise_env_name, validate_env_name
+from provisioner_env.policy import load_policy, render_name
+from provisioner_env.substitute import contains, substitute
 
 
 @pytest.mark.parametrize(

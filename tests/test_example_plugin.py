@@ -15,4 +15,4 @@ def test_example_distribution_tests_pass():
         capture_output=True, text=True, env=env, cwd=EXAMPLE,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "3 passed" in run.stdout
+    assert "4 passed" in run.stdout

@@ -142,9 +142,10 @@ def test_missing_binary_is_exit_2(project, provision_cli, register_plugin):
     assert "terraform binary 'no-such-terraform' not found" in result.stderr and "tofu" in result.stderr
 
 
-def test_placeholders_are_refused(project, provision_cli):
+def test_placeholders_are_refused(project, provision_cli, register_plugin):
     from ruamel.yaml import YAML
 
+    register_plugin(recording_plugin([]), name="recorder")
     stack = YAML(typ="safe").load(project.root.joinpath("stacks/dev.yaml").read_text())
     stack["components"]["terraform"]["app"]["vars"]["db_password"] = "REQUIRED: a new password for this environment"
     project.stack("dev", stack)
@@ -152,7 +153,8 @@ def test_placeholders_are_refused(project, provision_cli):
     assert "still has required placeholders: vars.db_password" in result.stderr
 
 
-def test_unknown_user_hook_event_is_exit_2(project, provision_cli):
+def test_unknown_user_hook_event_is_exit_2(project, provision_cli, register_plugin):
+    register_plugin(recording_plugin([]), name="recorder")
     project.stack("dev", project.root.joinpath("stacks/dev.yaml").read_text().replace("after-terraform-init", "after-terrafrom-init"))
     result = provision_cli.run(["terraform", "plan", "app", "-s", "dev"], exit_code=2)
     assert "unknown event 'after-terrafrom-init'" in result.stderr and "after.terraform.init" in result.stderr

@@ -87,7 +87,7 @@ def admin(azurite: AzuriteServer) -> Callable[[str], Any]:
 def registry() -> PluginRegistry:
     """Core's built-ins plus this plugin, registered as its entry point would be."""
     registry = PluginRegistry(load_entrypoints=False, environ={}).load()
-    registry.register(azure_plugin.plugin, name="backend-azurerm", distribution="provisioner-backend-azure", version="0.1.0")
+    registry.register(azure_plugin.plugin, name="backend-azurerm", distribution="provisioner-backend-azurerm", version="0.1.0")
     return registry
 
 

@@ -11,7 +11,7 @@ import provisioner_backend_azure.plugin as azure_plugin
 
 @pytest.fixture
 def project(stack_tree, register_plugin, azurite, account, container):
-    register_plugin(azure_plugin.plugin, name="backend-azurerm", distribution="provisioner-backend-azure")
+    register_plugin(azure_plugin.plugin, name="backend-azurerm", distribution="provisioner-backend-azurerm")
     stack_tree.component("vpc")
 
     def write(**backend_extra):
@@ -43,7 +43,7 @@ def test_backend_command_dry_run_then_create_then_unchanged(project, provision_c
 
     created = json.loads(provision_cli.run(["backend", "vpc", "-s", "dev", "-o", "json"]).stdout)
     result = created["results"][0]
-    assert (result["provisioner"], result["distribution"], result["event"], result["status"]) == ("backend-azurerm", "provisioner-backend-azure", "manual.provision", "created")
+    assert (result["provisioner"], result["distribution"], result["event"], result["status"]) == ("backend-azurerm", "provisioner-backend-azurerm", "manual.provision", "created")
     assert admin(account).get_container_client(container).get_container_properties().metadata == {"managed_by": "provisioner", "team": "platform"}
 
     again = provision_cli.run(["backend", "vpc", "-s", "dev"])

@@ -12,8 +12,9 @@ import pytest
 
 from provisioner_backend_azure import names
 from provisioner_backend_azure.config import SKIPPABLE, parse_backend, parse_options, resolve_target
+from provisioner_backend_azure.credentials import AzureCredentials
 from provisioner_backend_azure.errors import DATA_ROLE, map_error, scrub
-from provisioner_core import EXIT_CONFIG, EXIT_CONFLICT, EXIT_NETWORK, EXIT_PERMISSION, AzureCredentials, ConfigError, ProvisionerError
+from provisioner_core import EXIT_CONFIG, EXIT_CONFLICT, EXIT_NETWORK, EXIT_PERMISSION, ConfigError, ProvisionerError
 
 KEY = "c2VjcmV0LWtleS1mb3ItdGVzdHM="
 

@@ -264,7 +264,7 @@ def test_missing_account_is_a_config_error_naming_how_to_create_it(azurite, cont
     assert failed.value.exit_code == EXIT_CONFIG
     assert "storage account nosuchaccount does not exist" in failed.value.message
     assert "resource_group_name" in failed.value.hints[0]
-    assert "pip install 'provisioner-backend-azure[mgmt]'" in failed.value.hints[0]
+    assert "pip install 'provisioner-backend-azurerm[mgmt]'" in failed.value.hints[0]
 
 
 def test_without_the_mgmt_extra_a_missing_account_names_the_install_hint(container, run, monkeypatch, no_azure_dns):
@@ -280,14 +280,14 @@ def test_without_the_mgmt_extra_a_missing_account_names_the_install_hint(contain
     backend = {"storage_account_name": "nosuchaccount", "container_name": container, "key": "k", "resource_group_name": "rg-tfstate"}
     auth = principal_auth(subscription_id="00000000-1111-2222-3333-444444444444")
     clients = ClientCache()
-    clients.get(credential_key(auth.azure, ENVIRONMENTS["public"]), StaticToken)  # no sign-in: the request never leaves the machine
+    clients.get(credential_key(auth.require("azure"), ENVIRONMENTS["public"]), StaticToken)  # no sign-in: the request never leaves the machine
 
     with pytest.raises(EventFailed) as failed:
         run(make_component(backend, {"retries": 1}), auth, clients=clients)
 
     assert failed.value.exit_code == EXIT_CONFIG
     assert "storage account nosuchaccount does not exist at https://nosuchaccount.blob.core.windows.net" in failed.value.message
-    assert failed.value.hints == ("Install the management plane so the provisioner can create it: pip install 'provisioner-backend-azure[mgmt]'",)
+    assert failed.value.hints == ("Install the management plane so the provisioner can create it: pip install 'provisioner-backend-azurerm[mgmt]'",)
 
 
 def test_unreachable_endpoint_is_a_network_error_naming_it(container, run):

@@ -47,9 +47,9 @@ def mgmt(arm):
     def make(auth, attempts: int = 3, *, fake: FakeArm | None = None, credential: StaticToken | None = None) -> ClientCache:
         clients = ClientCache()
         token = credential or StaticToken(bearer_token())
-        clients.get(credential_key(auth.azure, PUBLIC), lambda: token)
+        clients.get(credential_key(auth.require("azure"), PUBLIC), lambda: token)
         clients.get(
-            arm_key(auth.azure, SUBSCRIPTION, PUBLIC, attempts),
+            arm_key(auth.require("azure"), SUBSCRIPTION, PUBLIC, attempts),
             lambda: build_arm_clients(token, SUBSCRIPTION, PUBLIC, attempts, transport=transport_for(fake or arm), polling_interval=0),
         )
         return clients
@@ -184,6 +184,28 @@ def test_existing_weak_account_is_strengthened_and_nothing_is_weakened(account, 
     }
     assert (drift(result, "min_tls_version").expected, drift(result, "min_tls_version").actual) == ("TLS1_2", "TLS1_0")
     assert result.details["blob_retention_days"] == 90
+
+
+def test_tags_merge_without_regard_to_case_as_arm_compares_them(account, container, arm, mgmt, run, admin):
+    # ARM tag names are case-insensitive: "Managed-By" *is* our managed-by tag, set by another tool.
+    arm.add_group(RG)
+    arm.add_account(
+        RG,
+        account,
+        properties={"minimumTlsVersion": "TLS1_2", "supportsHttpsTrafficOnly": True, "allowBlobPublicAccess": False},
+        tags={"Managed-By": "terraform", "Team": "data", "cost-center": "42"},
+        blob_service={"isVersioningEnabled": True, "deleteRetentionPolicy": {"enabled": True, "days": 30}, "containerDeleteRetentionPolicy": {"enabled": True, "days": 30}},
+    )
+    admin(account).create_container(container, metadata={"managed_by": "provisioner"})
+    auth = principal_auth()
+
+    result = run(component_for(account, container, {"tags": {"team": "platform"}}), auth, clients=mgmt(auth))
+
+    patch = body_of(arm, "PATCH", f"storageAccounts/{account}")
+    # One key per name whatever its case; the other tool's manager tag kept, the configured value set under the existing key.
+    assert patch == {"tags": {"Managed-By": "terraform", "Team": "platform", "cost-center": "42"}}
+    assert drift(result, "tags.managed-by").resolution is Resolution.KEPT
+    assert (drift(result, "tags.team").actual, drift(result, "tags.team").resolution) == ("data", Resolution.APPLIED)
 
 
 def test_stronger_existing_settings_are_kept_and_nothing_is_written(account, container, arm, mgmt, run, admin):

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioner_core import EXIT_CONFIG, EXIT_PERMISSION, AuthContext, ConfigError, GcpCredentials, PermissionDenied, Status
+from provisioner_backend_gcs.credentials import GcpCredentials
+from provisioner_core import EXIT_CONFIG, EXIT_PERMISSION, AuthContext, ConfigError, PermissionDenied, Status
 from support.gcs_helpers import backend_for, run
 from support.gcs_servers import FakeGoogleAuthServer, RecordingProxy, closed_port_url, service_account_key_file
 

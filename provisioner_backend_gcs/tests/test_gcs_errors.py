@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from provisioner_backend_gcs.credentials import GcpCredentials
 from provisioner_core import (
     EXIT_CONFIG,
     EXIT_CONFLICT,
@@ -18,7 +19,6 @@ from provisioner_core import (
     EXIT_PERMISSION,
     AuthContext,
     ConfigError,
-    GcpCredentials,
     NetworkError,
     PermissionDenied,
     ResourceConflict,

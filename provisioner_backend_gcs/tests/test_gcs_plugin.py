@@ -12,8 +12,9 @@ from importlib import metadata
 
 import pytest
 
+from provisioner_backend_gcs.credentials import GcpCredentials
 from provisioner_backend_gcs.plugin import SPEC
-from provisioner_core import EXIT_PERMISSION, MANUAL_PROVISION, AuthContext, GcpCredentials, ResolvedComponent, Status
+from provisioner_core import EXIT_PERMISSION, MANUAL_PROVISION, AuthContext, ResolvedComponent, Status
 from provisioner_core.plugins import PluginRegistry
 from provisioner_core.runner import EventFailed, run_event, select
 from support.gcs_helpers import backend_for, raw_bucket

@@ -178,7 +178,8 @@ def test_creating_without_project_and_location_is_exit_2_naming_both(proxy: Reco
 
 
 def test_project_may_come_from_the_auth_provider(proxy: RecordingProxy, bucket_name: str) -> None:
-    from provisioner_core import AuthContext, GcpCredentials
+    from provisioner_backend_gcs.credentials import GcpCredentials
+    from provisioner_core import AuthContext
 
     auth = AuthContext({"gcp": GcpCredentials("anonymous", project="from-auth")})
     result = run(proxy.url, bucket_name, {"project": None}, auth=auth)

@@ -133,3 +133,43 @@ def test_a_planned_patch_never_weakens_anything(state: BucketState, options: dic
     assert after.location == state.location
     # Idempotent: planning again on the result wants nothing more.
     assert not plan(parse({"bucket": "tf-state-a"}, options), after)[1]
+
+
+# --- never clobber: a PATCH carries only the fields this plugin manages ----------------------------
+
+
+MANAGED_FIELDS = {"versioning", "iamConfiguration", "labels", "encryption", "softDeletePolicy", "retentionPolicy"}
+
+
+def test_a_patch_sends_only_managed_fields_and_keeps_what_it_merges() -> None:
+    # Issue 16's audit: nothing a user may own (CORS, lifecycle, logging, website, IAM bindings,
+    # autoclass, object retention) is ever part of the request, so the server keeps it as it is.
+    from google.cloud import storage
+
+    from provisioner_backend_gcs.client import apply_patch
+
+    read = {
+        "name": "tfstate",
+        "labels": {"owner": "alice", "managed-by": "platform-team"},
+        "cors": [{"origin": ["https://console.example.com"], "method": ["GET"], "maxAgeSeconds": 60}],
+        "lifecycle": {"rule": [{"action": {"type": "Delete"}, "condition": {"age": 365}}]},
+        "logging": {"logBucket": "audit-logs", "logObjectPrefix": "tfstate"},
+        "website": {"mainPageSuffix": "index.html"},
+        "autoclass": {"enabled": True},
+        "iamConfiguration": {"uniformBucketLevelAccess": {"enabled": False}, "publicAccessPrevention": "inherited", "bucketPolicyOnly": {"enabled": False}},
+        "softDeletePolicy": {"retentionDurationSeconds": "604800", "effectiveTime": "2024-01-01T00:00:00Z"},
+        "retentionPolicy": {"retentionPeriod": "86400", "effectiveTime": "2024-01-01T00:00:00Z"},
+    }
+    bucket = storage.Bucket(client=None, name="tfstate")  # type: ignore[arg-type]
+    bucket._set_properties(read)
+    labels = {**read["labels"], "purpose": "terraform-state"}
+    patch = Patch(versioning=True, uniform_access=True, public_access_prevention="enforced", labels=labels, kms_key="k", soft_delete_seconds=30 * 86400, retention_seconds=2 * 86400)
+
+    apply_patch(bucket, patch)
+
+    assert bucket._changes <= MANAGED_FIELDS, bucket._changes - MANAGED_FIELDS
+    sent = {field: bucket._properties[field] for field in bucket._changes}
+    assert sent["labels"] == labels  # every label read is sent back: none is removed
+    assert not bucket._label_removals
+    assert sent["iamConfiguration"]["uniformBucketLevelAccess"]["enabled"] is True
+    assert sent["retentionPolicy"]["retentionPeriod"] == str(2 * 86400)

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from provisioner_backend_s3.bucket import BucketProvisioner
+from provisioner_backend_s3.merge import tls_statement
 from provisioner_core import ClientCache, Resolution, Status
 from support.s3_helpers import SECRET_KEY, policy_of, run, tags_of
 
@@ -232,7 +233,91 @@ def test_an_equivalent_tls_statement_under_another_sid_is_accepted(proxy, admin,
     assert policy_of(s3, bucket)["Statement"] == [terragrunt]
 
 
-def test_a_weakened_statement_with_our_sid_is_replaced_and_the_rest_kept(proxy, admin, bucket, backend_for):
+def _statements_json(policy: dict[str, Any]) -> list[str]:
+    return [json.dumps(s) for s in policy["Statement"]]
+
+
+def test_a_user_statement_under_our_sid_is_never_replaced(proxy, admin, bucket, backend_for):
+    # Issue 16: delete protection written under "DenyInsecureTransport" was replaced by our TLS
+    # statement (and the drift line still said "existing statements kept: 3").
+    s3 = admin()
+    _hand_made(s3, bucket)
+    arn = f"arn:aws:s3:::{bucket}"
+    readers = {"Sid": "Readers", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/ci"}, "Action": "s3:GetObject", "Resource": f"{arn}/*"}
+    protect = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy"],
+        "Resource": arn,
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/admin"}},
+    }
+    writers = {"Sid": "Writers", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/ci"}, "Action": "s3:PutObject", "Resource": f"{arn}/*"}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Id": "team", "Statement": [readers, protect, writers]}))
+    before = _statements_json(policy_of(s3, bucket))
+
+    result = run(backend_for(bucket))
+
+    policy = policy_of(s3, bucket)
+    assert _statements_json(policy)[:3] == before  # every statement byte-equal, in its place
+    assert policy["Id"] == "team"
+    ours = policy["Statement"][3]
+    assert ours["Sid"] == "DenyInsecureTransportProvisioner" and ours["Condition"] == TLS_CONDITION and ours["Action"] == "s3:*"
+    assert len(policy["Statement"]) == 4
+    drift = {d.setting: d for d in result.drift}
+    assert drift["tls_policy"].actual == "no statement denies non-TLS requests (existing statements kept: 3)"
+    assert drift["tls_policy"].expected == "statement DenyInsecureTransportProvisioner denies non-TLS requests"
+    taken = drift["tls_policy.DenyInsecureTransport"]
+    assert taken.resolution is Resolution.KEPT
+    assert taken.actual == "a statement this provisioner did not write (Deny s3:DeleteBucket, s3:PutBucketPolicy)"
+    assert "kept as it is" in taken.reason and "DenyInsecureTransportProvisioner" in taken.reason
+    assert result.details["tls_policy"] == "statement DenyInsecureTransportProvisioner denies non-TLS requests"
+
+    proxy.reset()
+    again = run(backend_for(bucket))
+    assert again.status is Status.UNCHANGED and proxy.writes() == []
+    assert again.details["tls_policy"] == "enforced by statement DenyInsecureTransportProvisioner"
+
+
+def test_a_stronger_tls_rule_under_our_sid_is_kept_and_nothing_written(proxy, admin, bucket, backend_for):
+    # Issue 16: a statement denying TLS below 1.2 was replaced by ours, which allows TLS 1.0 and 1.1.
+    s3 = admin()
+    _hand_made(s3, bucket)
+    arn = f"arn:aws:s3:::{bucket}"
+    stronger = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [arn, f"{arn}/*"],
+        "Condition": {"NumericLessThan": {"s3:TlsVersion": 1.2}},
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [stronger]}))
+    raw_before = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+
+    result = run(backend_for(bucket))
+
+    assert "put-bucket-policy" not in [a.verb for a in result.actions]
+    assert "tls_policy" not in {d.setting for d in result.drift}
+    assert result.details["tls_policy"] == "enforced by statement DenyInsecureTransport"
+    assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == raw_before
+
+
+def test_our_exact_statement_is_left_unchanged(proxy, admin, bucket, backend_for):
+    s3 = admin()
+    _hand_made(s3, bucket)
+    ours = tls_statement("DenyInsecureTransport", f"arn:aws:s3:::{bucket}")
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [ours]}))
+
+    result = run(backend_for(bucket))
+
+    assert "put-bucket-policy" not in [a.verb for a in result.actions]
+    assert result.details["tls_policy"] == "enforced by statement DenyInsecureTransport"
+    assert policy_of(s3, bucket)["Statement"] == [ours]
+
+
+def test_a_narrowed_statement_with_our_sid_is_kept_and_ours_added_under_another_sid(proxy, admin, bucket, backend_for):
+    # Only on objects, only GetObject: we cannot tell who narrowed it, so it stays as it is.
     s3 = admin()
     _hand_made(s3, bucket)
     arn = f"arn:aws:s3:::{bucket}"
@@ -250,10 +335,10 @@ def test_a_weakened_statement_with_our_sid_is_replaced_and_the_rest_kept(proxy, 
     result = run(backend_for(bucket))
 
     statements = policy_of(s3, bucket)["Statement"]
-    assert [s["Sid"] for s in statements] == ["DenyInsecureTransport", "DenyDelete"]
-    assert statements[0]["Action"] == "s3:*" and statements[0]["Resource"] == [arn, f"{arn}/*"]
-    assert statements[1] == other
-    assert next(a for a in result.actions if a.verb == "put-bucket-policy").detail.startswith("replace statement DenyInsecureTransport")
+    assert statements[:2] == [narrowed, other]
+    assert statements[2] == tls_statement("DenyInsecureTransportProvisioner", arn)
+    detail = next(a for a in result.actions if a.verb == "put-bucket-policy").detail
+    assert detail.startswith("add statement DenyInsecureTransportProvisioner")
 
 
 def test_kms_encryption_is_never_replaced_by_aes256(proxy, admin, bucket, backend_for):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -112,12 +114,119 @@ def test_merge_adds_once_and_keeps_everything_else():
     user = {"Sid": "Mine", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": ARN + "/*"}
     policy = {"Version": "2012-10-17", "Id": "p", "Statement": user}  # a single statement, not a list: valid IAM JSON
 
-    merged, how = merge_tls_statement(policy, "DenyInsecureTransport", ARN)
+    merge = merge_tls_statement(policy, "DenyInsecureTransport", ARN)
 
-    assert merged is not None and how == "add statement DenyInsecureTransport"
-    assert merged["Id"] == "p" and merged["Statement"][0] is user and len(merged["Statement"]) == 2
-    again, how_again = merge_tls_statement(merged, "DenyInsecureTransport", ARN)
-    assert again is None and how_again == "enforced by statement DenyInsecureTransport"
+    assert merge.policy is not None and merge.how == "add statement DenyInsecureTransport"
+    assert merge.policy["Id"] == "p" and merge.policy["Statement"][0] is user and len(merge.policy["Statement"]) == 2
+    again = merge_tls_statement(merge.policy, "DenyInsecureTransport", ARN)
+    assert again.policy is None and again.how == "enforced by statement DenyInsecureTransport"
+
+
+def _deny(**changes: object) -> dict[str, object]:
+    return {**tls_statement("Theirs", ARN), **changes}
+
+
+# Each of these denies every request without TLS (1.2 or later) to the bucket and its objects.
+COMPLIANT = {
+    "ours": [tls_statement("DenyInsecureTransport", ARN)],
+    "terragrunt's EnforcedTLS": [_deny(Sid="EnforcedTLS", Principal={"AWS": "*"}, Action=["s3:*"], Condition={"Bool": {"aws:SecureTransport": False}})],
+    "every action": [_deny(Action="*")],
+    "s3:* among other actions, any case": [_deny(Action=["s3:GetObject", "S3:*"])],
+    "every resource": [_deny(Resource="*")],
+    "a bucket-name wildcard": [_deny(Resource=ARN + "*")],
+    "every bucket": [_deny(Resource="arn:aws:s3:::*")],
+    "principal AWS list": [_deny(Principal={"AWS": ["*"]})],
+    "BoolIfExists": [_deny(Condition={"BoolIfExists": {"aws:SecureTransport": "false"}})],
+    "a condition key in another case": [_deny(Condition={"Bool": {"aws:securetransport": "false"}})],
+    "TLS version below 1.2 (a number)": [_deny(Condition={"NumericLessThan": {"s3:TlsVersion": 1.2}})],
+    "TLS version below 1.3 (a string)": [_deny(Condition={"NumericLessThan": {"s3:TlsVersion": "1.3"}})],
+    "TLS version IfExists": [_deny(Condition={"NumericLessThanIfExists": {"s3:TlsVersion": "1.2"}})],
+    "TLS version at most 1.2": [_deny(Condition={"NumericLessThanEquals": {"s3:TlsVersion": "1.2"}})],
+    "bucket and objects in two statements": [_deny(Sid="Bucket", Resource=ARN), _deny(Sid="Objects", Resource=ARN + "/*")],
+}
+
+# Each of these leaves some request without TLS allowed (or may): never counted as enforcing.
+NOT_COMPLIANT = {
+    "allow": [_deny(Effect="Allow")],
+    "one action": [_deny(Action="s3:GetObject")],
+    "objects only": [_deny(Resource=ARN + "/*")],
+    "bucket only": [_deny(Resource=ARN)],
+    "some objects": [_deny(Resource=[ARN, ARN + "/state/*"])],
+    "a wildcard that is not the whole key": [_deny(Resource=[ARN, ARN + "/a*"])],
+    "one principal": [_deny(Principal={"AWS": "arn:aws:iam::123456789012:root"})],
+    "NotPrincipal": [{k: v for k, v in _deny(NotPrincipal={"AWS": "arn:aws:iam::123456789012:root"}).items() if k != "Principal"}],
+    "NotAction": [{k: v for k, v in _deny(NotAction="s3:GetObject").items() if k != "Action"}],
+    "NotResource": [{k: v for k, v in _deny(NotResource=ARN + "/public/*").items() if k != "Resource"}],
+    "an extra condition": [_deny(Condition={"Bool": {"aws:SecureTransport": "false"}, "StringEquals": {"aws:PrincipalAccount": "1"}})],
+    "an extra key": [_deny(Condition={"Bool": {"aws:SecureTransport": "false", "aws:ViaAWSService": "false"}})],
+    "secure transport true": [_deny(Condition={"Bool": {"aws:SecureTransport": "true"}})],
+    "TLS version below 1.1": [_deny(Condition={"NumericLessThan": {"s3:TlsVersion": 1.1}})],
+    "TLS version not a number": [_deny(Condition={"NumericLessThan": {"s3:TlsVersion": "one"}})],
+    "no condition": [{k: v for k, v in _deny().items() if k != "Condition"}],
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLIANT))
+def test_what_counts_as_enforcing_tls(name):
+    policy = {"Version": "2012-10-17", "Statement": COMPLIANT[name]}
+
+    merge = merge_tls_statement(policy, "DenyInsecureTransport", ARN)
+
+    assert merge.policy is None, name
+    assert merge.how.startswith("enforced by statement")
+
+
+@pytest.mark.parametrize("name", sorted(NOT_COMPLIANT))
+def test_what_does_not_count_and_is_kept_as_it_is(name):
+    statements = NOT_COMPLIANT[name]
+    policy = {"Version": "2012-10-17", "Statement": [json.loads(json.dumps(s)) for s in statements]}
+
+    merge = merge_tls_statement(policy, "DenyInsecureTransport", ARN)
+
+    assert merge.policy is not None
+    assert merge.policy["Statement"][:-1] == statements  # every statement kept as it was, in order
+    assert merge.policy["Statement"][-1] == tls_statement("DenyInsecureTransport", ARN)
+
+
+def test_a_statement_that_is_not_ours_under_our_sid_is_kept_and_ours_added_under_another_sid():
+    # The case: delete protection under the Sid we use by default.
+    protect = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ["s3:DeleteBucket", "s3:PutBucketPolicy"],
+        "Resource": ARN,
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/admin"}},
+    }
+    reader = {"Sid": "Readers", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/ci"}, "Action": "s3:GetObject", "Resource": ARN + "/*"}
+    policy = {"Version": "2012-10-17", "Statement": [reader, protect]}
+
+    merge = merge_tls_statement(policy, "DenyInsecureTransport", ARN)
+
+    assert merge.policy is not None
+    assert merge.policy["Statement"] == [reader, protect, tls_statement("DenyInsecureTransportProvisioner", ARN)]
+    assert merge.sid == "DenyInsecureTransportProvisioner"
+    assert merge.taken_by == protect
+    assert merge.how == "add statement DenyInsecureTransportProvisioner (Sid DenyInsecureTransport belongs to a statement this provisioner did not write; it is kept)"
+    again = merge_tls_statement(merge.policy, "DenyInsecureTransport", ARN)
+    assert again.policy is None and again.how == "enforced by statement DenyInsecureTransportProvisioner"
+
+
+def test_the_other_sid_is_never_one_already_taken():
+    taken = [_deny(Sid=sid, Action="s3:DeleteBucket") for sid in ("DenyInsecureTransport", "DenyInsecureTransportProvisioner", "denyinsecuretransportprovisioner2")]
+
+    merge = merge_tls_statement({"Statement": taken}, "DenyInsecureTransport", ARN)
+
+    assert merge.policy is not None and merge.policy["Statement"][:3] == taken
+    assert merge.sid == "DenyInsecureTransportProvisioner3"
+
+
+def test_a_stronger_tls_rule_under_our_sid_is_compliant_and_kept():
+    stronger = _deny(Sid="DenyInsecureTransport", Condition={"NumericLessThan": {"s3:TlsVersion": 1.2}})
+
+    merge = merge_tls_statement({"Version": "2012-10-17", "Statement": [stronger]}, "DenyInsecureTransport", ARN)
+
+    assert merge.policy is None and merge.how == "enforced by statement DenyInsecureTransport"
 
 
 # --- tags and keys -------------------------------------------------------------------------

@@ -1,13 +1,47 @@
-"""AuthContext built from auth.providers through the firstresult hook; secrets never shown."""
+"""AuthContext built from auth.providers through registered credential providers; secrets never shown.
+
+Core knows no cloud: these tests register a provider of their own, as a plugin would.
+"""
 
 from __future__ import annotations
 
-import pytest
+import warnings
 
-from provisioner_core import AuthContext, AwsCredentials, ConfigError, hookimpl
-from provisioner_core.auth.credentials import AzureCredentials
+import pytest
+from attrs import field, frozen
+
+from provisioner_core import AuthContext, ConfigError, CredentialProvider, Credentials, hookimpl
 from provisioner_core.session import Provisioning
 from provisioner_core.stacks.component import ResolvedComponent
+
+
+@frozen
+class VaultCredentials:
+    role: str
+    token: str = field(repr=False)
+
+    def fingerprint(self) -> str:
+        return f"vault:{self.role}"
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.token,)
+
+    def terraform_env(self) -> dict[str, str]:
+        return {"VAULT_TOKEN": self.token}
+
+
+def _build(settings):
+    return VaultCredentials(str(settings["role"]), str(settings["token"]))
+
+
+class VaultPlugin:
+    @staticmethod
+    @hookimpl
+    def register_credential_providers():
+        return (
+            CredentialProvider("vault", "token", _build, required=("role", "token"), example="auth:\n  providers:\n    vault:\n      type: token",
+                               ambient_env=("VAULT_TOKEN", "VAULT_ADDR")),
+        )  # fmt: skip
 
 
 def with_auth(providers):
@@ -15,73 +49,66 @@ def with_auth(providers):
 
 
 @pytest.fixture
-def session(stack_tree, provisioner_registry):
+def session(stack_tree, provisioner_registry, register_plugin):
+    register_plugin(VaultPlugin, name="vault")
     stack_tree.stack("dev", {"vars": {"stage": "dev"}})
     return Provisioning.from_path(None, stack_tree.root, provisioner_registry)
 
 
-def test_builtin_provider_types(session):
-    auth = session.auth(with_auth({
-        "aws": {"type": "aws-sso", "identity": "dev-admin"},
-        "gcp": {"type": "anonymous"},
-        "azure": {"type": "connection-string", "connection_string": "AccountName=a;AccountKey=c2VjcmV0a2V5;BlobEndpoint=http://127.0.0.1:1/a"},
-    }))
-    assert auth.aws == AwsCredentials("profile", profile="dev-admin")
-    assert auth.aws.session_kwargs() == {"profile_name": "dev-admin"}
-    assert auth.gcp.method == "anonymous"
-    assert auth.azure.connection_setting("BlobEndpoint") == "http://127.0.0.1:1/a"
-    assert "c2VjcmV0a2V5" in auth.secrets()
-
-
-def test_static_keys_are_secret_and_not_in_repr(session):
-    auth = session.auth(with_auth({"aws": {"type": "static", "access_key_id": "AKIAEXAMPLE", "secret_access_key": "s3cr3t-value"}}))
-    assert "s3cr3t-value" not in repr(auth)
-    assert auth.secrets() == ("s3cr3t-value",)
-    assert session.redactor("the key is s3cr3t-value") == "the key is ***"
-    assert auth.terraform_env() == {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s3cr3t-value"}
-
-
-def test_env_type_is_an_explicit_opt_in(session, monkeypatch):
-    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with pytest.raises(ConfigError, match="neither AWS_ACCESS_KEY_ID nor AWS_PROFILE"):
-        session.auth(with_auth({"aws": {"type": "env"}}))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENV")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "envsecret")
-    assert session.auth(with_auth({"aws": {"type": "env"}})).aws.access_key_id == "AKIAENV"
+def test_a_registered_provider_builds_typed_credentials(session):
+    auth = session.auth(with_auth({"vault": {"type": "token", "role": "deployer", "token": "hvs.s3cr3t-value"}}))
+    creds = auth.require("vault")
+    assert isinstance(creds, VaultCredentials) and isinstance(creds, Credentials)
+    assert "hvs.s3cr3t-value" not in repr(auth)
+    assert auth.secrets() == ("hvs.s3cr3t-value",)
+    assert session.redactor("the token is hvs.s3cr3t-value") == "the token is ***"
+    assert auth.terraform_env() == {"VAULT_TOKEN": "hvs.s3cr3t-value"}
+    assert auth.ambient_env == ("VAULT_TOKEN", "VAULT_ADDR")  # terraform never inherits the shell's
 
 
 def test_missing_keys_and_unknown_types_are_config_errors(session):
-    with pytest.raises(ConfigError, match="missing secret_access_key"):
-        session.auth(with_auth({"aws": {"type": "static", "access_key_id": "x"}}))
-    with pytest.raises(ConfigError, match="unknown provider type 'vault'"):
-        session.auth(with_auth({"aws": {"type": "vault"}}))
+    with pytest.raises(ConfigError, match="missing token"):
+        session.auth(with_auth({"vault": {"type": "token", "role": "x"}}))
+    with pytest.raises(ConfigError, match="unknown provider type 'tokn'") as caught:
+        session.auth(with_auth({"vault": {"type": "tokn"}}))
+    assert "Did you mean 'token'?" in caught.value.hints[0]
+    with pytest.raises(ConfigError, match="unknown provider type 'x'") as caught:
+        session.auth(with_auth({"nimbus": {"type": "x"}}))
+    assert "No installed plugin provides 'nimbus' credentials" in caught.value.hints[0]
     with pytest.raises(ConfigError, match="needs a `type`"):
-        session.auth(with_auth({"aws": {"profile": "x"}}))
+        session.auth(with_auth({"vault": {"role": "x"}}))
 
 
-def test_require_without_credentials_shows_the_block_to_add():
+def test_require_without_credentials_shows_the_registered_example(session):
     with pytest.raises(ConfigError) as info:
-        AuthContext().require("aws")
+        session.auth(with_auth({})).require("vault")
     assert "never use ambient credentials" in info.value.message
-    assert "auth:" in info.value.hints[0] and "providers:" in info.value.hints[0]
+    assert "auth: / providers: / vault: / type: token" in info.value.hints[0]
+    with pytest.raises(ConfigError, match="no 'nimbus' credentials"):
+        AuthContext().require("nimbus")
 
 
-def test_plugins_can_add_auth_providers(session, register_plugin):
-    class Vault:
+def test_a_provider_that_builds_no_credentials_is_a_plugin_bug(session, register_plugin):
+    class Broken:
+        @staticmethod
+        @hookimpl
+        def register_credential_providers():
+            return (CredentialProvider("broken", "any", lambda settings: object()),)
+
+    register_plugin(Broken, name="broken")
+    with pytest.raises(TypeError, match="lacks fingerprint"):
+        session.auth(with_auth({"broken": {"type": "any"}}))
+
+
+def test_the_deprecated_resolve_credentials_hook_still_works_and_warns(session, register_plugin):
+    class Legacy:
         @staticmethod
         @hookimpl
         def resolve_credentials(cloud, provider_type, settings):
-            if cloud == "aws" and provider_type == "vault":
-                return AwsCredentials("static", access_key_id="from-vault", secret_access_key="vault-secret")
-            return None
+            return VaultCredentials("legacy", "legacy-token") if (cloud, provider_type) == ("vault", "legacy") else None
 
-    register_plugin(Vault)
-    assert session.auth(with_auth({"aws": {"type": "vault", "path": "x"}})).aws.access_key_id == "from-vault"
-
-
-def test_azure_terraform_env_per_method():
-    sp = AzureCredentials("service-principal", tenant_id="t", client_id="c", client_secret="s", subscription_id="sub")
-    assert sp.terraform_env() == {"ARM_SUBSCRIPTION_ID": "sub", "ARM_TENANT_ID": "t", "ARM_CLIENT_ID": "c", "ARM_CLIENT_SECRET": "s"}
-    cs = AzureCredentials("connection-string", connection_string="AccountName=a;AccountKey=k3y")
-    assert cs.terraform_env() == {"ARM_ACCESS_KEY": "k3y"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        register_plugin(Legacy, name="legacy")
+    assert any("resolve_credentials is deprecated" in str(w.message) for w in caught)
+    assert session.auth(with_auth({"vault": {"type": "legacy"}})).require("vault").fingerprint() == "vault:legacy"

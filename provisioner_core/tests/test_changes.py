@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from provisioner_core import ChangeRecorder, ConfigError, OptionReader, Resolution, Status
-from provisioner_core.auth.credentials import AzureCredentials
 
 
 def test_write_executes_and_status_follows():
@@ -58,14 +57,6 @@ def test_option_reader_types_and_unknown_keys():
         OptionReader({"x": "yes"}, "p").bool("x", False)
     with pytest.raises(ConfigError, match="is required"):
         OptionReader({}, "p").str("bucket", required=True)
-
-
-def test_azure_sas_connection_string_and_blob_endpoint():
-    sas = AzureCredentials("connection-string", connection_string="BlobEndpoint=http://127.0.0.1:1/a;SharedAccessSignature=sv=2022&sig=abcd1234")
-    assert sas.terraform_env() == {"ARM_SAS_TOKEN": "sv=2022&sig=abcd1234"}
-    assert "sv=2022&sig=abcd1234" in sas.secrets()
-    key = AzureCredentials("account-key", account_name="a", account_key="k3y-value", blob_endpoint="http://127.0.0.1:1/a")
-    assert key.connection_setting("BlobEndpoint") == "http://127.0.0.1:1/a"
 
 
 def test_report_only_actions_are_marked_planned_and_amend_last():

@@ -7,14 +7,40 @@ import subprocess
 import sys
 
 import pytest
+from attrs import field, frozen
 
-from provisioner_core import ProvisionerSpec, ProvisionResult, Status, hookimpl
+from provisioner_core import CredentialProvider, ProvisionerSpec, ProvisionResult, Status, hookimpl
 
 SECRET = "planted-Secret-9f8e7d"
 
 
+@frozen
+class KeyCredentials:
+    key_id: str
+    secret: str = field(repr=False)
+
+    def fingerprint(self) -> str:
+        return self.key_id
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.secret,)
+
+    def terraform_env(self) -> dict[str, str]:
+        return {}
+
+
+class KeysPlugin:
+    """A credential provider of the test's own (core knows no cloud)."""
+
+    @staticmethod
+    @hookimpl
+    def register_credential_providers():
+        return (CredentialProvider("keys", "static", lambda s: KeyCredentials(s["access_key_id"], s["secret_access_key"]), required=("access_key_id",)),)
+
+
 @pytest.fixture
-def project(stack_tree):
+def project(stack_tree, register_plugin):
+    register_plugin(KeysPlugin, name="keys")
     stack_tree.stack("catalog/base", {"components": {"terraform": {"base": {"metadata": {"type": "abstract"}, "provision": {"example": {"enabled": True}}}}}})
     stack_tree.stack("dev", {
         "import": ["catalog/base"],
@@ -23,7 +49,7 @@ def project(stack_tree):
             "app": {
                 "metadata": {"inherits": ["base"]},
                 "provision": {"example": {"path": str(stack_tree.root / "out" / "marker.txt")}},
-                "auth": {"providers": {"aws": {"type": "static", "access_key_id": "AKIA1", "secret_access_key": SECRET}}},
+                "auth": {"providers": {"keys": {"type": "static", "access_key_id": "AKIA1", "secret_access_key": SECRET}}},
                 "vars": {"db_password": "hunter2-pass"},
             },
             "plain": {},
@@ -132,7 +158,7 @@ def test_describe_redacts_secrets_in_yaml_and_json(project, provision_cli):
         assert SECRET not in result.output and "hunter2-pass" not in result.output
         assert "AKIA1" in result.stdout  # key ids are not secrets
     data = json.loads(provision_cli.run(["describe", "app", "-s", "dev", "-o", "json"]).stdout)
-    assert data["auth"]["providers"]["aws"]["secret_access_key"] == "***"
+    assert data["auth"]["providers"]["keys"]["secret_access_key"] == "***"
     assert data["metadata"]["inherits"] == ["base"]
 
 

@@ -17,7 +17,7 @@ TEST_SOURCES = "\n".join(p.read_text() for folder in (ROOT / "provisioner_core" 
 
 
 def test_there_are_hookspecs():
-    assert "before_terraform_init" in HOOKS and "manual_provision" in HOOKS and len(HOOKS) == 16
+    assert "before_terraform_init" in HOOKS and "manual_provision" in HOOKS and len(HOOKS) == 17
 
 
 @pytest.mark.parametrize("hook", HOOKS)
@@ -33,7 +33,7 @@ def test_every_hookspec_has_a_test(hook):
     assert hook in TEST_SOURCES or event_name(hook) in TEST_SOURCES
 
 
-@pytest.mark.parametrize("page", ["architecture", "concepts", "configuration", "hooks", "writing-a-provisioner", "cli", "errors", "terraform"])
+@pytest.mark.parametrize("page", ["architecture", "concepts", "configuration", "hooks", "writing-a-provisioner", "cli", "errors", "terraform", "api"])
 def test_reference_pages_exist(page):
     assert (ROOT / "docs" / f"{page}.md").stat().st_size > 500
 

@@ -212,7 +212,7 @@ def test_load_plugins_variable_restricts_and_empty_loads_none():
 
 def test_trace_plugins_prints_hook_calls(capsys):
     registry = PluginRegistry(load_entrypoints=False, environ={"PROVISIONER_TRACE_PLUGINS": "1"}).load()
-    registry.resolve_credentials("aws", "static", {"type": "static", "access_key_id": "a", "secret_access_key": "b"})
+    registry.build_credentials("nimbus", "static", {"type": "static"})  # no provider: the deprecated hook is asked
     assert "[trace] resolve_credentials" in capsys.readouterr().err
 
 

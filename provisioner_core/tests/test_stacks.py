@@ -73,8 +73,8 @@ def test_component_is_merged_from_imports_globals_terraform_and_inherits(org):
     assert vpc.vars["region"] == "us-east-1" and vpc.vars["tenant"] == "acme"  # mixin + defaults
     assert vpc.settings == {"spacelift": {"workspace_enabled": False}}
     assert vpc.backend_type == "s3"
-    # workspace_key_prefix: filled from the component's name as Atmos does (the stack sets none).
-    assert vpc.backend == {"bucket": "acme-tfstate", "region": "us-east-1", "encrypt": True, "key": "vpc/terraform.tfstate", "workspace_key_prefix": "vpc"}
+    # No backend type registered here (core alone): the settings as written, no defaults filled.
+    assert vpc.backend == {"bucket": "acme-tfstate", "region": "us-east-1", "encrypt": True, "key": "vpc/terraform.tfstate"}
     assert vpc.workspace == "acme-ue1-dev"
     assert vpc.is_enabled("backend") is True
     assert vpc.abstract is False

@@ -6,25 +6,42 @@ import os
 
 import pytest
 
-from provisioner_core import ConfigError, ResourceConflict
+from provisioner_core import DEFAULT_WORKSPACE, BackendType, ConfigError, ResourceConflict
+from provisioner_core.plugins.builtin.backends import LOCAL
 from provisioner_core.stacks.config import load_project_config
 from provisioner_core.stacks.resolver import StackRepository
 from provisioner_core.state import locate
 from provisioner_core.state.guard import StateIndex
 from provisioner_core.testing import StackTree
 
-ORG_BACKEND = {"s3": {"bucket": "acme-tfstate", "key": "terraform.tfstate", "region": "us-east-1"}}
+
+def _blob_object(backend, workspace):
+    key = str(backend.get("key") or "")
+    return key if workspace == DEFAULT_WORKSPACE else f"{backend.get('prefix') or 'env:'}/{workspace}/{key}"
+
+
+def _blob_defaults(backend, ctx):
+    if not backend.get("prefix"):
+        backend["prefix"] = ctx.prefix
+
+
+# A backend type of the test's own, registered as a plugin registers one (core knows no cloud).
+BLOB = BackendType("blob", scheme="blob://", address_keys=("bucket",), identity_keys=("bucket", "endpoint"), location_keys=("key", "prefix"),
+                   state_object=_blob_object, apply_defaults=_blob_defaults)  # fmt: skip
+NOWS = BackendType("nows", workspaces=False)  # a backend without workspaces, as terraform's http is
+TYPES = {"blob": BLOB, "local": LOCAL, "nows": NOWS}
+ORG_BACKEND = {"blob": {"bucket": "acme-tfstate", "key": "terraform.tfstate"}}
 
 
 def repo(tree: StackTree) -> StackRepository:
-    return StackRepository(load_project_config(None, tree.root))
+    return StackRepository(load_project_config(None, tree.root), backend_types=TYPES)
 
 
 @pytest.fixture
 def tree(tmp_path) -> StackTree:
     """The usual Atmos org-level backend: one bucket, key terraform.tfstate, in _defaults."""
     tree = StackTree(tmp_path / "p")
-    tree.stack("catalog/defaults", {"backend_type": "s3", "backend": ORG_BACKEND})
+    tree.stack("catalog/defaults", {"backend_type": "blob", "backend": ORG_BACKEND})
     for stage in ("dev", "prod"):
         tree.stack(stage, {"import": ["catalog/defaults"], "vars": {"stage": stage, "tenant": "acme", "environment": "ue1"},
                            "components": {"terraform": {"vpc": {"vars": {"who": f"vpc-{stage}"}}, "eks": {"vars": {"who": f"eks-{stage}"}}}}})
@@ -36,8 +53,8 @@ def tree(tmp_path) -> StackTree:
 
 def test_the_workspace_is_the_stack_and_the_prefix_the_component(tree):
     vpc, eks = repo(tree).component("dev", "vpc"), repo(tree).component("dev", "eks")
-    assert (vpc.workspace, vpc.backend["workspace_key_prefix"]) == ("dev", "vpc")
-    assert (eks.workspace, eks.backend["workspace_key_prefix"]) == ("dev", "eks")
+    assert (vpc.workspace, vpc.backend["prefix"]) == ("dev", "vpc")
+    assert (eks.workspace, eks.backend["prefix"]) == ("dev", "eks")
     assert vpc.backend["key"] == "terraform.tfstate"  # the stack's own setting is kept
     assert vpc.sections()["workspace"] == "dev"
 
@@ -46,20 +63,20 @@ def test_a_derived_component_gets_stack_dash_component_and_its_base_as_prefix(tr
     tree.stack("dev", {"import": ["catalog/defaults"], "vars": {"stage": "dev"},
                        "components": {"terraform": {"vpc-2": {"metadata": {"component": "vpc"}}}}})
     component = repo(tree).component("dev", "vpc-2")
-    assert (component.workspace, component.backend["workspace_key_prefix"], component.terraform_component) == ("dev-vpc-2", "vpc", "vpc")
+    assert (component.workspace, component.backend["prefix"], component.terraform_component) == ("dev-vpc-2", "vpc", "vpc")
 
 
 def test_slashes_become_dashes_in_workspace_and_prefix(tmp_path):
     tree = StackTree(tmp_path / "p", name_pattern=None)  # stack names are file paths
-    tree.stack("orgs/acme/dev", {"backend_type": "s3", "backend": ORG_BACKEND, "components": {"terraform": {"net/vpc": {}}}})
+    tree.stack("orgs/acme/dev", {"backend_type": "blob", "backend": ORG_BACKEND, "components": {"terraform": {"net/vpc": {}}}})
     component = repo(tree).component("orgs/acme/dev", "net/vpc")
-    assert (component.workspace, component.backend["workspace_key_prefix"]) == ("orgs-acme-dev", "net-vpc")
+    assert (component.workspace, component.backend["prefix"]) == ("orgs-acme-dev", "net-vpc")
 
 
 def test_prefix_separator_slash_keeps_the_folder(tmp_path):
     tree = StackTree(tmp_path / "p", config={"components": {"terraform": {"base_path": "components/terraform", "workspace": {"prefix_separator": "/"}}}})
-    tree.stack("dev", {"vars": {"stage": "dev"}, "backend_type": "s3", "backend": ORG_BACKEND, "components": {"terraform": {"net/vpc": {}}}})
-    assert repo(tree).component("dev", "net/vpc").backend["workspace_key_prefix"] == "net/vpc"
+    tree.stack("dev", {"vars": {"stage": "dev"}, "backend_type": "blob", "backend": ORG_BACKEND, "components": {"terraform": {"net/vpc": {}}}})
+    assert repo(tree).component("dev", "net/vpc").backend["prefix"] == "net/vpc"
 
 
 @pytest.mark.parametrize(
@@ -94,13 +111,13 @@ def test_bad_workspace_settings_are_exit_2(tree, metadata, error):
         repo(tree).component("dev", "vpc")
 
 
-def test_workspaces_off_or_an_http_backend_mean_the_default_workspace(tree):
+def test_workspaces_off_or_a_backend_without_workspaces_mean_the_default_workspace(tree):
     tree.config["components"]["terraform"]["workspaces_enabled"] = False
     tree.write_config()
     assert repo(tree).component("dev", "vpc").workspace == "default"
     tree.config["components"]["terraform"]["workspaces_enabled"] = True
     tree.write_config()
-    tree.stack("dev", {"vars": {"stage": "dev"}, "backend_type": "http", "backend": {"http": {"address": "https://x/state"}}, "components": {"terraform": {"vpc": {}}}})
+    tree.stack("dev", {"vars": {"stage": "dev"}, "backend_type": "nows", "backend": {"nows": {"address": "https://x/state"}}, "components": {"terraform": {"vpc": {}}}})
     assert repo(tree).component("dev", "vpc").workspace == "default"
 
 
@@ -111,34 +128,10 @@ def test_defaults_follow_metadata_name_then_component_then_name(tree):
     tree.stack("dev", {"import": ["catalog/defaults"], "vars": {"stage": "dev"}, "components": {"terraform": {
         "a": {"metadata": {"name": "named", "component": "vpc"}},
         "b": {"metadata": {"component": "vpc"}},
-        "c": {"backend": {"s3": {"workspace_key_prefix": "mine"}}},
+        "c": {"backend": {"blob": {"prefix": "mine"}}},
     }}})
     r = repo(tree)
-    assert [r.component("dev", n).backend["workspace_key_prefix"] for n in "abc"] == ["named", "vpc", "mine"]
-
-
-def test_gcs_prefix_default(tmp_path):
-    tree = StackTree(tmp_path / "p")
-    tree.stack("dev", {"vars": {"stage": "dev"}, "backend_type": "gcs", "backend": {"gcs": {"bucket": "b"}},
-                       "components": {"terraform": {"vpc": {}, "eks": {"backend": {"gcs": {"prefix": "own"}}}}}})
-    assert repo(tree).component("dev", "vpc").backend["prefix"] == "vpc"
-    assert repo(tree).component("dev", "eks").backend["prefix"] == "own"
-
-
-def test_azurerm_key_default_is_the_global_key_then_the_component(tmp_path):
-    tree = StackTree(tmp_path / "p")
-    azure = {"storage_account_name": "acct", "container_name": "tfstate"}
-    tree.stack("catalog/base", {"components": {"terraform": {"base": {"metadata": {"type": "abstract"}, "backend": {"azurerm": {"key": "authored.tfstate"}}}}}})
-    tree.stack("dev", {"import": ["catalog/base"], "vars": {"stage": "dev"}, "backend_type": "azurerm", "backend": {"azurerm": {**azure, "key": "org"}},
-                       "components": {"terraform": {
-                           "vpc": {},
-                           "own": {"backend": {"azurerm": {"key": "mine.tfstate"}}},
-                           "derived": {"metadata": {"inherits": ["base"]}},
-                       }}})
-    r = repo(tree)
-    assert r.component("dev", "vpc").backend["key"] == "org/vpc.terraform.tfstate"
-    assert r.component("dev", "own").backend["key"] == "mine.tfstate"
-    assert r.component("dev", "derived").backend["key"] == "authored.tfstate"  # authored by its base: kept
+    assert [r.component("dev", n).backend["prefix"] for n in "abc"] == ["named", "vpc", "mine"]
 
 
 # --- state addresses --------------------------------------------------------------------
@@ -147,31 +140,28 @@ def test_azurerm_key_default_is_the_global_key_then_the_component(tmp_path):
 @pytest.mark.parametrize(
     ("backend_type", "backend", "workspace", "address"),
     [
-        ("s3", {"bucket": "b", "key": "terraform.tfstate", "workspace_key_prefix": "vpc"}, "dev", "s3://b/vpc/dev/terraform.tfstate"),
-        ("s3", {"bucket": "b", "key": "terraform.tfstate"}, "dev", "s3://b/env:/dev/terraform.tfstate"),
-        ("s3", {"bucket": "b", "key": "terraform.tfstate", "workspace_key_prefix": "vpc"}, "default", "s3://b/terraform.tfstate"),
-        ("gcs", {"bucket": "b", "prefix": "vpc/"}, "dev", "gs://b/vpc/dev.tfstate"),
-        ("gcs", {"bucket": "b"}, "default", "gs://b/default.tfstate"),
-        ("azurerm", {"storage_account_name": "a", "container_name": "c", "key": "vpc.tfstate"}, "dev", "azurerm://a/c/vpc.tfstateenv:dev"),
-        ("azurerm", {"storage_account_name": "a", "container_name": "c", "key": "vpc.tfstate"}, "default", "azurerm://a/c/vpc.tfstate"),
+        ("blob", {"bucket": "b", "key": "terraform.tfstate", "prefix": "vpc"}, "dev", "blob://b/vpc/dev/terraform.tfstate"),
+        ("blob", {"bucket": "b", "key": "terraform.tfstate", "prefix": "vpc"}, "default", "blob://b/terraform.tfstate"),
         ("local", {"path": "../state/x.tfstate"}, "default", "local:/work/state/x.tfstate"),
+        ("local", {"workspace_dir": "ws"}, "dev", "local:/work/app/ws/dev/terraform.tfstate"),
         (None, {}, "dev", "local:/work/app/terraform.tfstate.d/dev/terraform.tfstate"),
+        (None, {}, "default", "local:/work/app/terraform.tfstate"),
     ],
 )
 def test_state_addresses(backend_type, backend, workspace, address):
-    assert locate(backend_type, backend, workspace, "/work/app").address == address
+    assert locate(backend_type, backend, workspace, "/work/app", TYPES).address == address
 
 
 def test_an_unknown_backend_type_is_compared_by_all_its_settings():
-    one = locate("consul", {"address": "x", "path": "a"}, "dev", "/w")
-    assert one.key == locate("consul", {"address": "x", "path": "a", "access_token": "secret-1"}, "dev", "/w").key  # secrets aside
-    assert one.key != locate("consul", {"address": "x", "path": "b"}, "dev", "/w").key
-    assert one.key != locate("consul", {"address": "x", "path": "a"}, "prod", "/w").key
+    one = locate("consul", {"address": "x", "path": "a"}, "dev", "/w", TYPES)
+    assert one.key == locate("consul", {"address": "x", "path": "a", "access_token": "secret-1"}, "dev", "/w", TYPES).key  # secrets aside
+    assert one.key != locate("consul", {"address": "x", "path": "b"}, "dev", "/w", TYPES).key
+    assert one.key != locate("consul", {"address": "x", "path": "a"}, "prod", "/w", TYPES).key
 
 
 def test_endpoints_are_part_of_the_identity():
-    a = locate("s3", {"bucket": "b", "key": "k", "endpoints": {"s3": "http://one"}}, "default", "/w")
-    b = locate("s3", {"bucket": "b", "key": "k", "endpoints": {"s3": "http://two"}}, "default", "/w")
+    a = locate("blob", {"bucket": "b", "key": "k", "endpoint": "http://one"}, "default", "/w", TYPES)
+    b = locate("blob", {"bucket": "b", "key": "k", "endpoint": "http://two"}, "default", "/w", TYPES)
     assert a.key != b.key and a.address == b.address
 
 
@@ -194,8 +184,8 @@ def test_with_workspaces_off_two_components_of_a_stack_collide(tree):
     error = caught.value
     assert error.exit_code == 4
     assert "component 'vpc' in stack 'dev' and component 'eks' in stack 'dev' (and 2 more)" in error.message
-    assert "s3://acme-tfstate/terraform.tfstate (workspace default)" in error.message
-    assert "backend.s3.key or backend.s3.workspace_key_prefix" in error.hints[0]
+    assert "blob://acme-tfstate/terraform.tfstate (workspace default)" in error.message
+    assert "backend.blob.key or backend.blob.prefix" in error.hints[0]
 
 
 def test_a_hand_copied_stack_with_a_literal_workspace_collides(tree):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from provisioner_core import AuthContext, AzureCredentials, ResolvedComponent
+from provisioner_backend_azure.credentials import AzureCredentials
+from provisioner_core import AuthContext, ResolvedComponent
 
 
 def make_component(backend: Mapping[str, Any], options: Mapping[str, Any] | None = None, name: str = "vpc") -> ResolvedComponent:

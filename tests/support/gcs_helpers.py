@@ -6,8 +6,9 @@ import json
 import urllib.request
 from typing import Any
 
+from provisioner_backend_gcs.credentials import GcpCredentials
 from provisioner_backend_gcs.provision import provision_backend
-from provisioner_core import AuthContext, ClientCache, GcpCredentials, ProvisionResult
+from provisioner_core import AuthContext, ClientCache, ProvisionResult
 
 ANONYMOUS = AuthContext({"gcp": GcpCredentials("anonymous")})
 

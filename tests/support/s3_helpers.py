@@ -6,7 +6,8 @@ import json
 import urllib.request
 from typing import Any
 
-from provisioner_core import AuthContext, AwsCredentials, ClientCache, ProvisionResult, ResolvedComponent
+from provisioner_backend_s3.credentials import AwsCredentials
+from provisioner_core import AuthContext, ClientCache, ProvisionResult, ResolvedComponent
 
 REGION = "eu-west-1"
 ACCESS_KEY = "AKIAPROVISIONERTEST1"

@@ -1,4 +1,4 @@
-"""provisioner-backend-azure: the azurerm state backend provisioner (``backend-azurerm``).
+"""provisioner-backend-azurerm: the azurerm state backend provisioner (``backend-azurerm``).
 
 Installed, it registers through ``[project.entry-points.provisioner]`` and runs before
 ``terraform init`` for components with ``backend_type: azurerm`` and

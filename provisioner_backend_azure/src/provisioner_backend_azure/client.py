@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 from attrs import frozen
 
 from provisioner_backend_azure.config import CloudEnvironment, Target
-from provisioner_core import AzureCredentials, ClientCache
+from provisioner_backend_azure.credentials import AzureCredentials
+from provisioner_core import ClientCache
 
 T = TypeVar("T")
 CONNECTION_TIMEOUT_S = 10  # fail fast on an unreachable endpoint; retries cover blips

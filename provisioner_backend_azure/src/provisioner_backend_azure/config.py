@@ -13,7 +13,8 @@ from typing import Any
 from attrs import field, frozen
 
 from provisioner_backend_azure import names
-from provisioner_core import AzureCredentials, ConfigError, OptionReader
+from provisioner_backend_azure.credentials import AzureCredentials
+from provisioner_core import ConfigError, OptionReader
 
 WHERE = "provision.backend"
 MANAGED_BY_TAG = "managed-by"  # ARM tag (hyphens allowed), like the other backends' tag/label

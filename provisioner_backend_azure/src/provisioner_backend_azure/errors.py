@@ -18,7 +18,7 @@ from provisioner_core import ConfigError, NetworkError, PermissionDenied, Provis
 DATA_ROLE = "Storage Blob Data Contributor"
 ACCOUNT_ROLE = "Storage Account Contributor"
 MGMT_ROLE = "Contributor (or Storage Account Contributor on the account)"
-INSTALL_HINT = "pip install 'provisioner-backend-azure[mgmt]'"
+INSTALL_HINT = "pip install 'provisioner-backend-azurerm[mgmt]'"
 
 _SIG = re.compile(r"\b(sig|se|sv|sp|st|spr|srt|ss|sr)=[^&\s;]+", re.IGNORECASE)  # \b: "host=" is not "st="
 _ACTION = re.compile(r"perform action '([^']+)'")

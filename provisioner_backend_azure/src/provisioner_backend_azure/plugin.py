@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from provisioner_backend_azure.backend_type import AZURERM_BACKEND
+from provisioner_backend_azure.credentials import CREDENTIAL_PROVIDERS
 from provisioner_core import (
     BEFORE_TERRAFORM_INIT,
     MANUAL_PROVISION,
@@ -35,5 +37,5 @@ def run(component: ResolvedComponent, auth: AuthContext, options: Mapping[str, A
     return provision(component, auth, options, dry_run, clients)
 
 
-# The registered plugin (entry point "...plugin:plugin"): SPEC, with run at each of its events.
-plugin = provisioner(SPEC, run)
+# The registered plugin (entry point "...plugin:plugin"): SPEC at each of its events, the azurerm backend type, the azure credentials.
+plugin = provisioner(SPEC, run, backend_types=(AZURERM_BACKEND,), credential_providers=CREDENTIAL_PROVIDERS)

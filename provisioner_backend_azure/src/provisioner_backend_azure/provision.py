@@ -33,10 +33,10 @@ from provisioner_backend_azure.config import (
     parse_options,
     resolve_target,
 )
+from provisioner_backend_azure.credentials import AzureCredentials
 from provisioner_backend_azure.errors import ACCOUNT_ROLE, DATA_ROLE, INSTALL_HINT, MGMT_ROLE, error_code, name_not_resolved, translated
 from provisioner_core import (
     AuthContext,
-    AzureCredentials,
     ChangeRecorder,
     ClientCache,
     ConfigError,
@@ -55,7 +55,7 @@ def provision(component: ResolvedComponent, auth: AuthContext, options: Mapping[
     """Make the component's azurerm backend exist with secure settings; see docs/backends/azure.md."""
     backend = parse_backend(component.backend)
     opts = parse_options(options)
-    creds: AzureCredentials = auth.require("azure")
+    creds = require_credentials(auth)
     target, warnings = resolve_target(backend, opts, creds)
     rec = ChangeRecorder(target.resource, dry_run=dry_run, report_only=opts.report_only)
     for warning in (*backend.warnings, *opts.warnings, *warnings):
@@ -63,6 +63,31 @@ def provision(component: ResolvedComponent, auth: AuthContext, options: Mapping[
     rec.details.update(account=target.account, container=target.container, endpoint=target.blob_endpoint, credential=target.credential_method)
     Run(target, opts, creds, clients, rec).run()
     return rec.result()
+
+
+def require_credentials(auth: AuthContext) -> AzureCredentials:
+    creds = auth.require("azure")
+    if not isinstance(creds, AzureCredentials):
+        raise ConfigError("auth.providers.azure did not produce Azure credentials", hint="Use an azure provider type of provisioner-backend-azurerm.")
+    return creds
+
+
+def read_blob(component: ResolvedComponent, auth: AuthContext, name: str, clients: ClientCache) -> bytes | None:
+    """One blob of the backend's container (a state blob), or None when it does not exist; data plane only."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    backend = parse_backend(component.backend)
+    opts = parse_options({})
+    creds = require_credentials(auth)
+    target, _ = resolve_target(backend, opts, creds)
+    method = target.credential_method if target.credential_method in ("connection-string", "account-key", "sas") else "token"
+    with translated("read", target=f"blob {name} in {target.container}", endpoint=target.blob_endpoint, role=DATA_ROLE, attempts=opts.attempts):
+        service = sdk.blob_service(target, creds, clients, endpoint=target.blob_endpoint, auth=method, attempts=opts.attempts)
+        try:
+            data: bytes = service.get_blob_client(target.container, name).download_blob().readall()
+        except ResourceNotFoundError:
+            return None
+    return data
 
 
 @frozen
@@ -280,7 +305,8 @@ class Management:
                 patch["allowSharedKeyAccess"] = False
         body: dict[str, Any] = {"properties": patch} if patch else {}
         if not self.opts.skips("tags"):
-            merged = merge_labels(account.get("tags") or {}, self.opts.desired_tags(), self.rec, "tags", MANAGED_BY_TAG)
+            # ARM compares tag names without regard to case: "Managed-By" is our managed-by tag.
+            merged = merge_labels(account.get("tags") or {}, self.opts.desired_tags(), self.rec, "tags", MANAGED_BY_TAG, case_insensitive=True)
             if merged is not None:
                 body["tags"] = merged
         if body:

@@ -160,6 +160,19 @@ class GcsApi:
             raise wrapped.error from None
         return snapshot(bucket)
 
+    def read_object(self, bucket: str, name: str) -> bytes | None:
+        """One object's bytes (a state object), or None when the object (or its bucket) does not exist."""
+        from google.api_core import exceptions as api
+
+        def download() -> bytes:
+            data: bytes = self.client.bucket(bucket).blob(name).download_as_bytes(timeout=self.timeout, retry=None)
+            return data
+
+        try:
+            return self._call("read", bucket, download, passthrough=(api.NotFound,))
+        except _Passthrough:
+            return None
+
     def create(self, name: str, *, project: str, location: str, settings: Patch) -> BucketState:
         """Create the bucket with ``settings`` in the same call (servers that honour them are secure at once)."""
         from google.api_core import exceptions as api

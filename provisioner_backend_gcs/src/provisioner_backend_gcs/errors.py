@@ -16,6 +16,7 @@ PERMISSIONS: Mapping[str, tuple[str, ...]] = {
     "get": ("storage.buckets.get",),
     "create": ("storage.buckets.create", "storage.buckets.get", "storage.buckets.update"),
     "patch": ("storage.buckets.update", "storage.buckets.get"),
+    "read": ("storage.objects.get",),
 }
 ALL_PERMISSIONS = ("storage.buckets.get", "storage.buckets.create", "storage.buckets.update")
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})

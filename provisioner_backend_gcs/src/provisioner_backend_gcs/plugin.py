@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from provisioner_backend_gcs.backend_type import GCS_BACKEND
+from provisioner_backend_gcs.credentials import CREDENTIAL_PROVIDERS
 from provisioner_core import (
     BEFORE_TERRAFORM_INIT,
     MANUAL_PROVISION,
@@ -35,5 +37,5 @@ def run(component: ResolvedComponent, auth: AuthContext, options: Mapping[str, A
     return provision_backend(component.backend, auth, options, dry_run=dry_run, clients=clients)
 
 
-# The registered plugin (entry point "...plugin:plugin"): SPEC, with run at each of its events.
-plugin = provisioner(SPEC, run)
+# The registered plugin (entry point "...plugin:plugin"): SPEC at each of its events, the gcs backend type, the gcp credentials.
+plugin = provisioner(SPEC, run, backend_types=(GCS_BACKEND,), credential_providers=CREDENTIAL_PROVIDERS)

@@ -17,6 +17,7 @@ from typing import Any
 
 from provisioner_backend_gcs.client import BucketConflict, GcsApi, Identity, StaleBucket, google_credentials, storage_client
 from provisioner_backend_gcs.config import Config, parse
+from provisioner_backend_gcs.credentials import GcpCredentials
 from provisioner_backend_gcs.settings import BucketState, Patch, desired_patch, plan
 from provisioner_core import AuthContext, ChangeRecorder, ClientCache, ConfigError, PermissionDenied, ProvisionResult, ResourceConflict
 
@@ -44,9 +45,16 @@ def provision_backend(
     return recorder.result()
 
 
-def _require_credentials(auth: AuthContext, config: Config) -> Any:
+def read_object(backend: Mapping[str, Any], auth: AuthContext, name: str, clients: ClientCache) -> bytes | None:
+    """One object of the backend's bucket (a state object), or None when it does not exist."""
+    config = parse(backend, {})
+    api = _api(config, _require_credentials(auth, config), clients)
+    return api.read_object(config.backend.bucket, name)
+
+
+def _require_credentials(auth: AuthContext, config: Config) -> GcpCredentials:
     try:
-        return auth.require("gcp")
+        creds = auth.require("gcp")
     except ConfigError as exc:
         if not config.backend.terraform_credentials:
             raise
@@ -56,11 +64,14 @@ def _require_credentials(auth: AuthContext, config: Config) -> Any:
             hint=(*exc.hints, "backend.gcs.credentials/access_token are for Terraform only; give the provisioner the same identity under auth.providers.gcp."),
             context=exc.context,
         ) from None
+    if not isinstance(creds, GcpCredentials):
+        raise ConfigError("auth.providers.gcp did not produce GCP credentials", hint="Use a gcp provider type of provisioner-backend-gcs: service-account-file, access-token or anonymous.")
+    return creds
 
 
-def _api(config: Config, creds: Any, clients: ClientCache) -> GcsApi:
+def _api(config: Config, creds: GcpCredentials, clients: ClientCache) -> GcsApi:
     backend = config.backend
-    fingerprint = creds.fingerprint() if callable(getattr(creds, "fingerprint", None)) else str(id(creds))
+    fingerprint = creds.fingerprint()
     # The cache key holds no secret: a fingerprint, the endpoint and the impersonation target.
     key = ("gcs", fingerprint, backend.endpoint, backend.impersonate_service_account, backend.impersonate_delegates)
 

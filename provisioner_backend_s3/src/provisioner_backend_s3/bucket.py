@@ -9,7 +9,7 @@ from typing import Any
 from provisioner_backend_s3.client import AwsClients
 from provisioner_backend_s3.config import DEFAULT_TAGS, S3Backend, S3Options
 from provisioner_backend_s3.errors import error_code, response_header, wrong_region
-from provisioner_backend_s3.merge import as_list, merge_tags, merge_tls_statement, same_kms_key, sse_text, tags_text
+from provisioner_backend_s3.merge import as_list, merge_tags, merge_tls_statement, same_kms_key, sse_text, statement_summary, tags_text
 from provisioner_backend_s3.names import MAX_TAGS, validate_region
 from provisioner_backend_s3.steps import NOT_CONFIGURED, Steps
 from provisioner_core import ChangeRecorder, ConfigError, ProvisionerError
@@ -279,19 +279,29 @@ class BucketProvisioner(Steps):
                         hint="Fix the policy in the console, or add tls_policy to provision.backend.skip to leave it alone.",
                         context={"bucket": self.backend.bucket},
                     )
-        merged, how = merge_tls_statement(policy, sid, arn)
-        if merged is None:
-            self.rec.details["tls_policy"] = how
+        merge = merge_tls_statement(policy, sid, arn)
+        if merge.policy is None:
+            self.rec.details["tls_policy"] = merge.how
             return
+        wanted = f"statement {merge.sid} denies non-TLS requests"
         if not fresh:
+            # True by construction: merge_tls_statement only ever appends.
             actual = (
                 "no bucket policy"
                 if policy is None
                 else f"no statement denies non-TLS requests (existing statements kept: {len(as_list(policy.get('Statement')))})"
             )
-            self.rec.drifted("tls_policy", f"statement {sid} denies non-TLS requests", actual, stronger=True)
-        self.write("put-bucket-policy", self.target, self.s3.put_bucket_policy, how, Policy=json.dumps(merged), **self.b)
-        self.rec.details["tls_policy"] = self.result_value(f"statement {sid} denies non-TLS requests", "not enforced", True)
+            self.rec.drifted("tls_policy", wanted, actual, stronger=True)
+        if merge.taken_by is not None:
+            self.rec.drifted(
+                f"tls_policy.{sid}",
+                "our TLS-only statement",
+                f"a statement this provisioner did not write ({statement_summary(merge.taken_by)})",
+                stronger=False,
+                reason=f"a statement this provisioner did not write is kept as it is; ours is added as {merge.sid}",
+            )
+        self.write("put-bucket-policy", self.target, self.s3.put_bucket_policy, merge.how, Policy=json.dumps(merge.policy), **self.b)
+        self.rec.details["tls_policy"] = self.result_value(wanted, "not enforced", True)
 
     def tags(self, fresh: bool) -> None:
         defaults, user = dict(DEFAULT_TAGS), dict(self.options.tags)

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner_backend_s3 import __version__
 from provisioner_backend_s3.config import S3Backend, S3Options
+from provisioner_backend_s3.credentials import AwsCredentials
 from provisioner_backend_s3.errors import translated
-from provisioner_core import AwsCredentials, ClientCache, ConfigError
+from provisioner_core import ClientCache, ConfigError
 
 if TYPE_CHECKING:
     from botocore.session import Session
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 def _check_credentials(creds: Any) -> AwsCredentials:
     if not isinstance(creds, AwsCredentials):
         raise ConfigError(
-            "auth.providers.aws did not produce AWS credentials", hint="Use a built-in aws provider type: profile, static or env."
+            "auth.providers.aws did not produce AWS credentials", hint="Use an aws provider type of provisioner-backend-s3: profile, aws-sso, static or env."
         )
     if creds.method != "profile" and not (creds.access_key_id and creds.secret_access_key):
         # A Session without keys would fall back to the ambient chain: refuse instead.

@@ -1,10 +1,13 @@
-"""The ``backend-s3`` provisioner: its declaration, run at before.terraform.init and manual.provision."""
+"""The ``backend-s3`` plugin: the provisioner (run at before.terraform.init and manual.provision),
+the ``s3`` backend type and the ``aws`` credential providers."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from provisioner_backend_s3.backend_type import S3_BACKEND
+from provisioner_backend_s3.credentials import CREDENTIAL_PROVIDERS
 from provisioner_core import (
     BEFORE_TERRAFORM_INIT,
     MANUAL_PROVISION,
@@ -35,4 +38,4 @@ def run(component: ResolvedComponent, auth: AuthContext, options: Mapping[str, A
 
 
 # The registered plugin (entry point "...plugin:plugin"): SPEC, with run at each of its events.
-plugin = provisioner(SPEC, run)
+plugin = provisioner(SPEC, run, backend_types=(S3_BACKEND,), credential_providers=CREDENTIAL_PROVIDERS)

@@ -18,15 +18,15 @@ from typing import Any
 from attrs import define, field, frozen
 
 from provisioner_core.errors import EXIT_GENERAL, ConfigError, ProvisionerError
-from provisioner_core.events import MANUAL_PROVISION
+from provisioner_core.orchestrator import explicit_events, prepare, run_provisioners
+from provisioner_core.plugins.manager import PluginRegistry
 from provisioner_core.redaction import redact_mapping
 from provisioner_core.results import Outcome
-from provisioner_core.runner import run_event, select, wrap_error
+from provisioner_core.runner import wrap_error
 from provisioner_core.session import Provisioning
+from provisioner_core.spec import Concurrency
 from provisioner_core.stacks.component import ResolvedComponent
-
-# Backend keys that only say where one component's state lives inside a shared backend.
-STATE_LOCATION_KEYS = frozenset({"key", "prefix", "workspace_key_prefix", "path", "workspace_dir"})
+from provisioner_core.state.backend_types import BackendType
 
 
 @frozen
@@ -108,10 +108,25 @@ class BatchResult:
         }
 
 
-def unit_identity(provisioner_type: str, component: ResolvedComponent, auth_fingerprint: str) -> str:
-    """The dedupe key: backends shared by components collapse into one; other types stay per component."""
-    if provisioner_type == "backend":
-        backend = {k: v for k, v in component.backend.items() if k not in STATE_LOCATION_KEYS}
+def type_concurrency(registry: PluginRegistry, provisioner_type: str) -> Concurrency:
+    """How --all may run a type: what all of its provisioners allow (the least concurrent wins)."""
+    kinds = {rp.spec.concurrency for rp in registry.provisioners() if rp.spec.type == provisioner_type}
+    if kinds and kinds == {Concurrency.PER_BACKEND}:
+        return Concurrency.PER_BACKEND
+    if kinds and kinds <= {Concurrency.PARALLEL, Concurrency.PER_BACKEND}:
+        return Concurrency.PARALLEL
+    return Concurrency.SERIAL
+
+
+def unit_identity(
+    provisioner_type: str, component: ResolvedComponent, auth_fingerprint: str, backend_types: Mapping[str, BackendType], concurrency: Concurrency = Concurrency.SERIAL
+) -> str:
+    """The dedupe key: with per-backend concurrency, components sharing a backend are one unit; otherwise one per component."""
+    if concurrency is Concurrency.PER_BACKEND:
+        # The settings that only place one component's state inside a shared backend do not make it another backend.
+        definition = backend_types.get(component.backend_type or "")
+        location_keys = set(definition.location_keys) if definition is not None else set()
+        backend = {k: v for k, v in component.backend.items() if k not in location_keys}
         key = {"backend_type": component.backend_type, "backend": backend, "options": component.provision_options("backend"), "auth": auth_fingerprint}
     else:
         key = {"type": provisioner_type, "stack": component.stack, "component": component.name}
@@ -125,6 +140,7 @@ def _auth_fingerprint(component: ResolvedComponent) -> str:
 def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequence[str] | None, shard: Shard | None) -> tuple[list[Unit], list[dict[str, str]]]:
     """Group the enabled, runnable components of ``stacks`` into units (ordered by identity), then keep this shard's."""
     provisioning.check_type(provisioner_type)
+    concurrency = type_concurrency(provisioning.registry, provisioner_type)
     names = list(stacks) if stacks else provisioning.stacks.stack_names()
     for name in names:
         provisioning.stacks.stack(name)  # unknown stacks fail up front, with close matches
@@ -141,7 +157,7 @@ def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequen
             if not component.is_enabled(provisioner_type):
                 skipped.append({"stack": component.stack, "component": component.name, "reason": f"provision.{provisioner_type}.enabled is not true"})
                 continue
-            identity = unit_identity(provisioner_type, component, _auth_fingerprint(component))
+            identity = unit_identity(provisioner_type, component, _auth_fingerprint(component), provisioning.registry.backend_types(), concurrency)
         except ProvisionerError as error:
             # A broken component fails on its own; the others still run.
             broken = Unit(json.dumps({"stack": component.stack, "component": component.name, "error": True}), [component], ran=True)
@@ -179,11 +195,11 @@ def run_batch(
         representative = unit.components[0]
         try:
             provisioning.check_runnable(representative, provisioner_type)
-            chosen = select(provisioning.registry, MANUAL_PROVISION, representative, provisioner_type)
-            provisioning.check_backend_routing(representative, MANUAL_PROVISION, chosen, explicit_type=provisioner_type)
+            prepare(provisioning, representative, provisioner_type, guard=False)  # the guard ran for the whole batch
             auth = provisioning.auth(representative)
             unit.ran = True
-            unit.outcomes = run_event(provisioning.registry, MANUAL_PROVISION, representative, auth, dry_run=dry_run, clients=provisioning.clients, provisioners=chosen)
+            for event in explicit_events(provisioning.registry, provisioner_type):
+                unit.outcomes += run_provisioners(provisioning, event, representative, provisioner_type=provisioner_type, auth=auth, dry_run=dry_run)
         except BaseException as exc:  # noqa: BLE001 - one failure must not hide the others
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
@@ -192,7 +208,10 @@ def run_batch(
             if fail_fast:
                 stop.set()
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="provision") as pool:
+    concurrency = type_concurrency(provisioning.registry, provisioner_type)
+    # The spec decides: a provisioner that did not declare itself safe to run concurrently runs one unit at a time.
+    workers = 1 if concurrency is Concurrency.SERIAL else max(1, jobs)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="provision") as pool:
         pending: set[Future[None]] = {pool.submit(work, unit) for unit in units}
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -206,6 +225,8 @@ def run_batch(
             if stop.is_set():
                 pending = {future for future in pending if not future.cancel()}
     metrics = _metrics(provisioning, units, skipped, time.perf_counter() - started)
+    metrics["concurrency"] = concurrency.value
+    metrics["workers"] = workers
     return BatchResult(provisioner_type, dry_run, units, skipped, metrics, shard)
 
 

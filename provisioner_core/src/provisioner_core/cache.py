@@ -12,7 +12,7 @@ T = TypeVar("T")
 class ClientCache:
     """Reuse SDK clients within one run; counts hits and misses for the run's metrics.
 
-    Build keys from non-secret parts only: ``("s3", auth.aws.fingerprint(), region, endpoint)``.
+    Build keys from non-secret parts only: ``("storage", creds.fingerprint(), region, endpoint)``.
     """
 
     def __init__(self) -> None:

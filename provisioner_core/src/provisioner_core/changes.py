@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from provisioner_core.capture import check_cancelled
 from provisioner_core.results import Action, Drift, ProvisionResult, Resolution, Status
 
 
@@ -41,6 +42,8 @@ class ChangeRecorder:
         ``creates``: the call creates the resource; the run counts as ``created`` once it
         succeeded (a caller that finds it lost a creation race may set ``created = False``).
         """
+        if self.writing and call is not None:
+            check_cancelled()  # a run stopped at its timeout must not change anything more
         self.actions.append(Action(verb, target, detail, planned=not self.writing))
         if not self.writing or call is None:
             self.created = self.created or creates

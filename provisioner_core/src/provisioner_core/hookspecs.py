@@ -1,13 +1,19 @@
-"""The hooks a provisioner plugin can implement.
+"""The hooks a plugin can implement (plugin contract v1; see docs/hooks.md).
 
-Three kinds, by purpose:
+Four kinds, by purpose:
 
-* **registration** hooks (``register_provisioner``, ``register_events``): every plugin's
-  result is collected;
-* **selection** hooks (``resolve_credentials``): ``firstresult``, ``None`` means "not mine";
-* **lifecycle** hooks, one per event (``before_terraform_init`` …): the system calls the
-  implementation of each *enabled* provisioner separately, in a documented order, and stops
-  at the first failure. They return a :class:`~provisioner_core.ProvisionResult` or ``None``.
+* **registration** hooks: every plugin's results are collected, after all plugins have
+  loaded, so the order plugins load in never matters (``register_provisioner``,
+  ``register_events``, ``register_backend_types``, ``register_credential_providers``,
+  ``register_commands``, ``register_hookspecs``);
+* a **validation** hook, ``validate_component``: every implementation runs before anything
+  runs for a component; raising refuses it;
+* **lifecycle** hooks, one per event (``before_terraform_init`` …): generated from one table
+  (:data:`provisioner_core.events.BUILTIN_EVENT_SPECS` and the plugins' ``register_events``),
+  all with the signature of :func:`lifecycle`. Core calls the implementation of each
+  *enabled* provisioner separately, in a documented order, and stops at the first failure.
+  They return a :class:`~provisioner_core.ProvisionResult` or ``None``;
+* ``resolve_credentials``: deprecated (``register_credential_providers`` replaces it).
 
 Implementations may accept any subset of a hook's arguments, so hooks can grow without
 breaking plugins. A complete example::
@@ -28,34 +34,30 @@ breaking plugins. A complete example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import types
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
+from provisioner_core.events import BUILTIN_EVENT_SPECS, EventSpec
+
 if TYPE_CHECKING:
-    from provisioner_core.auth import AuthContext
+    import click
+
+    from provisioner_core.auth import AuthContext, CredentialProvider
     from provisioner_core.cache import ClientCache
-    from provisioner_core.env.plan import EnvironmentPlan
-    from provisioner_core.results import Outcome, ProvisionResult
-    from provisioner_core.spec import EventSpec, ProvisionerSpec
+    from provisioner_core.results import ProvisionResult
+    from provisioner_core.spec import ProvisionerSpec
     from provisioner_core.stacks.component import ResolvedComponent
     from provisioner_core.stacks.config import ProjectConfig
+    from provisioner_core.state.backend_types import BackendType
 
 PROJECT_NAME = "provisioner"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-
-# Arguments every lifecycle hook receives (a plugin may take any subset):
-#   component  the resolved component (sections merged from its stack, read-only)
-#   auth       the AuthContext built from the component's ``auth`` section
-#   options    the component's ``provision.<type>`` mapping for this provisioner
-#   dry_run    True when only planning: make no write call, return status ``planned``
-#   clients    the run's ClientCache, to reuse SDK clients across components
-#   event      the dotted event name being run, e.g. ``before.terraform.init``
-#   spec       this provisioner's own ProvisionerSpec
-LIFECYCLE_ARGS: tuple[str, ...] = ("component", "auth", "options", "dry_run", "clients", "event", "spec")
 
 
 # --- registration -------------------------------------------------------------------------
@@ -65,8 +67,8 @@ LIFECYCLE_ARGS: tuple[str, ...] = ("component", "auth", "options", "dry_run", "c
 def register_provisioner() -> ProvisionerSpec | None:
     """Declare the provisioner this plugin provides (name, type, events, backend types).
 
-    All implementations are collected; a plugin that provides no provisioner (e.g. only an
-    auth provider) does not implement it. Duplicate names are reported, not dropped.
+    All implementations are collected; a plugin that provides no provisioner (e.g. only
+    credential providers) does not implement it. Duplicate names are reported, not dropped.
     """
 
 
@@ -74,128 +76,114 @@ def register_provisioner() -> ProvisionerSpec | None:
 def register_events() -> Sequence[EventSpec]:
     """Declare new lifecycle events; each becomes a hook with the lifecycle arguments.
 
-    All implementations are collected. Trigger a declared event with
-    ``Provisioning.run_event("before.workflow.execute", component)``.
+    ``EventSpec(name, description, after="after.component.load")`` fires in the terraform
+    flow right after that event; without ``after`` only a command fires it
+    (``Provisioning.run_event``). All implementations are collected, whatever their order.
     """
     return ()
 
 
-# --- selection ----------------------------------------------------------------------------
+@hookspec
+def register_backend_types() -> Sequence[BackendType]:
+    """Declare the backend types this plugin knows: state placement, defaults, secret settings, name rules."""
+    return ()
 
 
-@hookspec(firstresult=True)
+@hookspec
+def register_credential_providers() -> Sequence[CredentialProvider]:
+    """Declare credential providers: one per ``auth.providers.<name>.type`` this plugin builds."""
+    return ()
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``provision`` CLI: ``cli.add_command(...)`` (llm, datasette style).
+
+    A name another plugin (or core) already took is reported in ``provision plugins``.
+    """
+
+
+@hookspec
+def register_hookspecs() -> Sequence[object]:
+    """Return modules or classes holding ``@hookspec`` functions of your own (e.g. env's hooks)."""
+    return ()
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+@hookspec
+def validate_component(component: ResolvedComponent, project: ProjectConfig) -> None:
+    """Runs before anything runs for a component (terraform, explicit provisioning, ``--all``).
+
+    Raise a ProvisionerError (e.g. ConfigError, exit 2) to refuse the component. All
+    implementations run.
+    """
+
+
+# --- deprecated ---------------------------------------------------------------------------
+
+
+@hookspec(
+    firstresult=True,
+    warn_on_impl=DeprecationWarning("resolve_credentials is deprecated since API 1.0: return CredentialProvider objects from register_credential_providers"),
+)
 def resolve_credentials(cloud: str, provider_type: str, settings: Mapping[str, Any]) -> Any | None:
-    """Build credentials for ``auth.providers.<cloud>`` of ``type: <provider_type>``.
+    """Build credentials for ``auth.providers.<cloud>`` of ``type: <provider_type>``; first non-None wins.
 
-    First non-None result wins; return None for a provider type that is not yours. The
-    built-in aws, gcp and azure types run last, so a plugin can override them.
+    Asked only when no registered credential provider has the type. The result must satisfy
+    the Credentials protocol.
     """
 
 
 # --- lifecycle ----------------------------------------------------------------------------
 
 
-@hookspec
-def before_component_load(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache, event: str, spec: ProvisionerSpec
+def lifecycle(
+    component: ResolvedComponent,
+    auth: AuthContext,
+    options: Mapping[str, Any],
+    dry_run: bool,
+    clients: ClientCache,
+    event: str,
+    spec: ProvisionerSpec,
+    project_root: Path,
 ) -> ProvisionResult | None:
-    """Runs after the stacks are resolved, before the component's terraform folder is used."""
+    """The signature of every lifecycle hook (a plugin takes any subset of the arguments).
 
-
-@hookspec
-def after_component_load(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache, event: str, spec: ProvisionerSpec
-) -> ProvisionResult | None:
-    """Runs once the component's terraform folder is located and its files are generated."""
-
-
-@hookspec
-def before_terraform_init(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache, event: str, spec: ProvisionerSpec
-) -> ProvisionResult | None:
-    """Runs before ``terraform init``: the place to create a state backend."""
-
-
-@hookspec
-def after_terraform_init(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache, event: str, spec: ProvisionerSpec
-) -> ProvisionResult | None:
-    """Runs after a successful ``terraform init``."""
-
-
-@hookspec
-def before_terraform_plan(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache, event: str, spec: ProvisionerSpec
-) -> ProvisionResult | None:
-    """Runs before ``terraform plan``."""
-
-
-@hookspec
-def after_terraform_plan(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache, event: str, spec: ProvisionerSpec
-) -> ProvisionResult | None:
-    """Runs after a successful ``terraform plan``."""
-
-
-@hookspec
-def before_terraform_apply(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache, event: str, spec: ProvisionerSpec
-) -> ProvisionResult | None:
-    """Runs before ``terraform apply`` (and ``destroy``)."""
-
-
-@hookspec
-def after_terraform_apply(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache, event: str, spec: ProvisionerSpec
-) -> ProvisionResult | None:
-    """Runs after a successful ``terraform apply`` (and ``destroy``)."""
-
-
-@hookspec
-def manual_provision(
-    component: ResolvedComponent, auth: AuthContext, options: Mapping[str, Any], dry_run: bool, clients: ClientCache, event: str, spec: ProvisionerSpec
-) -> ProvisionResult | None:
-    """Runs for the explicit ``provision <type> <component> -s <stack>`` command."""
-
-
-def lifecycle_spec(hook: str) -> Any:
-    """A hookspec function named ``hook`` with the lifecycle arguments (for plugin-declared events)."""
-
-    def lifecycle(component, auth, options, dry_run, clients, event, spec):  # type: ignore[no-untyped-def]
-        """A plugin-declared lifecycle event."""
-
-    lifecycle.__name__ = lifecycle.__qualname__ = hook
-    return hookspec(lifecycle)
-
-
-# --- environment lifecycle (provision env) ------------------------------------------------
-# Called once per command (not per component), with keyword arguments; all implementations
-# run, in pluggy's order; an exception stops the command and the error names the plugin.
-
-
-@hookspec
-def before_env_create(plan: EnvironmentPlan, config: ProjectConfig) -> None:
-    """Runs when ``provision env create`` has planned and checked everything, before any file is written.
-
-    ``plan`` is the frozen EnvironmentPlan (``plan.source``, ``plan.target``, ``plan.files``,
-    ``plan.placeholders``, ``plan.checklist``, ``plan.to_dict()``). Raise to stop: nothing is
-    written. Not called for ``--dry-run``.
+    component     the resolved component (sections merged from its stack, read-only)
+    auth          the AuthContext built from the component's ``auth`` section
+    options       the component's ``provision.<type>`` mapping for this provisioner
+    dry_run       True when only planning: make no write call, return status ``planned``
+    clients       the run's ClientCache, to reuse SDK clients across components
+    event         the dotted event name being run, e.g. ``before.terraform.init``
+    spec          this provisioner's own ProvisionerSpec
+    project_root  the project's root folder: the base for relative paths in options
     """
 
 
-@hookspec
-def after_env_create(plan: EnvironmentPlan, config: ProjectConfig, written: Sequence[str], outcomes: Sequence[Outcome]) -> None:
-    """Runs after the target's files are written (``written``: paths relative to the project root)
-    and, with ``--provision``, its backends provisioned (``outcomes``; empty otherwise)."""
+LIFECYCLE_ARGS: tuple[str, ...] = lifecycle.__code__.co_varnames[: lifecycle.__code__.co_argcount]
 
 
-@hookspec
-def before_env_destroy(target: str, config: ProjectConfig, files: Sequence[str], components: Sequence[str]) -> None:
-    """Runs when ``provision env destroy TARGET --force`` is about to destroy: ``files`` it will remove,
-    ``components`` (``stack/component`` or terraform folders) in destroy order. Raise to stop: nothing is destroyed."""
+def lifecycle_spec(event: EventSpec) -> Callable[..., ProvisionResult | None]:
+    """The hookspec of ``event``: :func:`lifecycle`'s code under the event's hook name."""
+    function = types.FunctionType(lifecycle.__code__, lifecycle.__globals__, event.hook)
+    function.__qualname__ = event.hook
+    function.__doc__ = f"{event.description} (event ``{event.name}``)."
+    function.__annotations__ = dict(lifecycle.__annotations__)
+    marked: Callable[..., ProvisionResult | None] = hookspec(function)
+    return marked
 
 
-@hookspec
-def after_env_destroy(target: str, config: ProjectConfig, removed: Sequence[str], leftovers: Sequence[str]) -> None:
-    """Runs after terraform destroyed every component and the environment's files were removed;
-    ``leftovers`` lists what may be left (state objects, buckets, external credentials to revoke)."""
+def lifecycle_specs(events: Sequence[EventSpec]) -> types.ModuleType:
+    """A module holding the hookspec of each event, for ``PluginManager.add_hookspecs``."""
+    module = types.ModuleType("provisioner_lifecycle_hooks")
+    for event in events:
+        setattr(module, event.hook, lifecycle_spec(event))
+    return module
+
+
+# Core's events get their hookspecs here, in this module, so they can be documented and tested by name.
+for _event in BUILTIN_EVENT_SPECS:
+    globals()[_event.hook] = lifecycle_spec(_event)
+del _event

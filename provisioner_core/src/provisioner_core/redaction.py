@@ -26,26 +26,58 @@ def is_secret_entry(key: Any, value: Any) -> bool:
 
 
 def redact_mapping(value: Any) -> Any:
-    """A copy with the values of secret-looking keys masked, at any depth."""
-    if isinstance(value, Mapping):
-        return {k: (MASK if is_secret_entry(k, v) else redact_mapping(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_mapping(v) for v in value]
-    return value
+    """A copy with the values of secret-looking keys masked, at any depth.
+
+    Iterative (no depth limit) and linear in the size of the output: every mapping becomes a
+    new dict and every list a new list, as a recursive copy would make them.
+    """
+    if not isinstance(value, (Mapping, list)):
+        return value
+    root: Any = {} if isinstance(value, Mapping) else []
+    work: list[tuple[Any, Any]] = [(value, root)]
+    while work:
+        source, target = work.pop()
+        pairs = source.items() if isinstance(source, Mapping) else enumerate(source)
+        for key, item in pairs:
+            if isinstance(source, Mapping) and is_secret_entry(key, item):
+                copied: Any = MASK
+            elif isinstance(item, Mapping):
+                copied = {}
+                work.append((item, copied))
+            elif isinstance(item, list):
+                copied = []
+                work.append((item, copied))
+            else:
+                copied = item
+            if isinstance(target, dict):
+                target[key] = copied
+            else:
+                target.append(copied)
+    return root
 
 
 def secret_values(value: Any) -> set[str]:
-    """The values of secret-looking keys, at any depth (to mask them in free text too)."""
+    """The values of secret-looking keys, at any depth (to mask them in free text too).
+
+    Iterative, and each mapping or list is visited once however often it is shared (YAML
+    aliases): linear in the number of distinct objects, not in the size they expand to.
+    """
     found: set[str] = set()
-    if isinstance(value, Mapping):
-        for k, v in value.items():
+    seen: set[int] = set()
+    work = [value]
+    while work:
+        item = work.pop()
+        if not isinstance(item, (Mapping, list)) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, list):
+            work.extend(item)
+            continue
+        for k, v in item.items():
             if isinstance(k, str) and is_secret_key(k) and isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v)) >= 4:
                 found.add(str(v))
             else:
-                found |= secret_values(v)
-    elif isinstance(value, list):
-        for v in value:
-            found |= secret_values(v)
+                work.append(v)
     return found
 
 

@@ -29,7 +29,7 @@ class Resolution(str, enum.Enum):
     PLANNED = "planned"  # dry run: would be applied
 
 
-def _one_line(instance: Any, attribute: attrs.Attribute, value: str) -> None:
+def _one_line(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
     if not isinstance(value, str) or not value.strip() or "\n" in value:
         raise ValueError(f"{attribute.name} must be a non-empty single line, got {value!r}")
 
@@ -39,7 +39,7 @@ class Action:
     """One call made (or planned): ``verb`` on ``target`` with an optional detail."""
 
     verb: str = field(validator=_one_line)  # e.g. "create", "put-bucket-versioning"
-    target: str = field(validator=_one_line)  # e.g. "s3 bucket acme-tfstate"
+    target: str = field(validator=_one_line)  # e.g. "bucket acme-tfstate"
     detail: str = ""
     planned: bool = False  # True when only planned (dry run, report-only), not executed
 
@@ -78,7 +78,7 @@ def _to_tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value)
 
 
-def _tuple_of(kind: type) -> Any:
+def _tuple_of(kind: type[Any]) -> Any:
     return attrs.validators.deep_iterable(attrs.validators.instance_of(kind), attrs.validators.instance_of(tuple))
 
 
@@ -87,11 +87,14 @@ class ProvisionResult:
     """What a provisioner returns from a lifecycle hook."""
 
     status: Status = field(converter=Status)
-    resource: str = ""  # what it manages, e.g. "s3://acme-tfstate"
+    resource: str = ""  # what it manages, e.g. "bucket acme-tfstate"
     actions: tuple[Action, ...] = field(default=(), converter=_to_tuple, validator=_tuple_of(Action))
     drift: tuple[Drift, ...] = field(default=(), converter=_to_tuple, validator=_tuple_of(Drift))
     warnings: tuple[str, ...] = field(default=(), converter=_to_tuple, validator=_tuple_of(str))
     details: Mapping[str, Any] = field(factory=dict, converter=_to_dict)
+    # At before.component.load only: the folder terraform runs in instead of
+    # components.terraform.base_path/<component> (e.g. a vendored copy of the component's code).
+    workdir: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,14 +104,30 @@ class ProvisionResult:
             "drift": [d.to_dict() for d in self.drift],
             "warnings": list(self.warnings),
             "details": dict(self.details),
+            **({"workdir": self.workdir} if self.workdir else {}),
         }
+
+
+@frozen
+class Message:
+    """A line a provisioner printed or logged during its run (redacted): ``level`` is the log level, or stdout/stderr."""
+
+    level: str
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"level": self.level, "text": self.text}
+
+
+def _messages(value: Any) -> tuple[Message, ...]:
+    return tuple(value)
 
 
 @frozen
 class Outcome:
     """A result with the facts the system knows about the run that produced it."""
 
-    provisioner: str  # the provisioner's unique name, e.g. "backend-s3"
+    provisioner: str  # the provisioner's unique name, e.g. "example"
     provisioner_type: str
     plugin: str
     distribution: str
@@ -117,6 +136,7 @@ class Outcome:
     component: str
     result: ProvisionResult
     duration_s: float
+    messages: tuple[Message, ...] = field(default=(), converter=_messages)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,4 +149,5 @@ class Outcome:
             "component": self.component,
             "duration_s": round(self.duration_s, 4),
             **self.result.to_dict(),
+            "messages": [m.to_dict() for m in self.messages],
         }

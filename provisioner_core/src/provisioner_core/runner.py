@@ -7,26 +7,33 @@ order never depends on which distribution happened to be installed first.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from provisioner_core.auth import AuthContext
 from provisioner_core.cache import ClientCache
+from provisioner_core.capture import RunControl, capturing
 from provisioner_core.errors import NetworkError, ProvisionerError, ProvisionerFailed
 from provisioner_core.events import MANUAL_PROVISION
+from provisioner_core.frozen import freeze
 from provisioner_core.plugins.manager import PluginRegistry, RegisteredProvisioner
-from provisioner_core.results import Outcome, ProvisionResult, Status
+from provisioner_core.results import Message, Outcome, ProvisionResult, Status
+from provisioner_core.schema import structure_options
+from provisioner_core.spec import ProvisionerSpec
 from provisioner_core.stacks.component import ResolvedComponent
 
 DEFAULT_TIMEOUT_S = 900.0
 
 
 class EventFailed(ProvisionerFailed):
-    """A ProvisionerFailed that also carries the outcomes of the provisioners that ran before it."""
+    """A ProvisionerFailed that also carries the outcomes of the provisioners that ran before it, and what the failing one said."""
 
     outcomes: tuple[Outcome, ...] = ()
+    messages: tuple[Message, ...] = ()
 
 
 def select(registry: PluginRegistry, event: str, component: ResolvedComponent, provisioner_type: str | None = None) -> list[RegisteredProvisioner]:
@@ -49,6 +56,14 @@ def select(registry: PluginRegistry, event: str, component: ResolvedComponent, p
     return sorted(chosen, key=order)
 
 
+def provisioner_options(spec: ProvisionerSpec, component: ResolvedComponent) -> Any:
+    """What a provisioner receives as ``options``: an instance of its options class, else a read-only mapping."""
+    raw = component.provision_options(spec.type)
+    if spec.options is not None:
+        return structure_options(spec.options, raw, f"provision.{spec.type}")
+    return freeze(dict(raw))
+
+
 def run_event(
     registry: PluginRegistry,
     event: str,
@@ -60,19 +75,29 @@ def run_event(
     provisioner_type: str | None = None,
     provisioners: list[RegisteredProvisioner] | None = None,
     on_start: Callable[[RegisteredProvisioner], None] | None = None,
+    project_root: Path | None = None,
+    redact: Callable[[str], str] = lambda text: text,
+    read_only: ResolvedComponent | None = None,
 ) -> list[Outcome]:
-    """Run every enabled provisioner of ``event``; raise EventFailed at the first failure."""
+    """Run every enabled provisioner of ``event``; raise EventFailed at the first failure.
+
+    Provisioners receive ``read_only`` (a deeply read-only copy of ``component``; made here when
+    not given); what they print or log becomes their Outcome's messages, redacted.
+    """
     clients = clients if clients is not None else ClientCache()
     chosen = provisioners if provisioners is not None else select(registry, event, component, provisioner_type)
+    frozen_component = read_only if read_only is not None else component.read_only()
     outcomes: list[Outcome] = []
     for rp in chosen:
         if on_start is not None:
             on_start(rp)
         started = time.perf_counter()
-        options = component.provision_options(rp.spec.type)
-        kwargs = {"component": component, "auth": auth, "options": options, "dry_run": dry_run, "clients": clients, "event": event, "spec": rp.spec}
+        control = RunControl(rp.spec.name, redact)
         try:
-            result = _call_with_timeout(registry, rp, event, kwargs, _timeout(rp, options))
+            options = provisioner_options(rp.spec, component)
+            kwargs = {"component": frozen_component, "auth": auth, "options": options, "dry_run": dry_run, "clients": clients, "event": event,
+                      "spec": rp.spec, "project_root": project_root or Path.cwd()}  # fmt: skip
+            result = _call_with_timeout(registry, rp, event, kwargs, _timeout(rp, component.provision_options(rp.spec.type)), control)
             result = _check_result(rp, result)
         except BaseException as exc:  # noqa: BLE001 - every failure is wrapped and attributed
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
@@ -80,9 +105,11 @@ def run_event(
             failure = EventFailed(provisioner=rp.spec.name, provisioner_type=rp.spec.type, event=event, distribution=rp.distribution, cause=exc)
             failure.with_context(stack=component.stack, component=component.name)
             failure.outcomes = tuple(outcomes)
+            failure.messages = tuple(control.messages)
             raise failure from exc
         outcomes.append(
-            Outcome(rp.spec.name, rp.spec.type, rp.plugin_name, rp.distribution, event, component.stack, component.name, result, time.perf_counter() - started)
+            Outcome(rp.spec.name, rp.spec.type, rp.plugin_name, rp.distribution, event, component.stack, component.name, result,
+                    time.perf_counter() - started, control.messages)  # fmt: skip
         )
     return outcomes
 
@@ -94,22 +121,25 @@ def _timeout(rp: RegisteredProvisioner, options: Mapping[str, Any]) -> float:
     return rp.spec.timeout_s or DEFAULT_TIMEOUT_S
 
 
-def _call_with_timeout(registry: PluginRegistry, rp: RegisteredProvisioner, event: str, kwargs: Mapping[str, Any], timeout: float) -> Any:
+def _call_with_timeout(registry: PluginRegistry, rp: RegisteredProvisioner, event: str, kwargs: Mapping[str, Any], timeout: float, control: RunControl) -> Any:
     box: dict[str, Any] = {}
 
     def target() -> None:
-        try:
-            box["result"] = registry.call_lifecycle(rp, event, kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed back to the calling thread
-            box["error"] = exc
+        with capturing(control):
+            try:
+                box["result"] = registry.call_lifecycle(rp, event, kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed back to the calling thread
+                box["error"] = exc
 
     # A daemon thread, so a hung provisioner cannot keep the process alive after we give up on it.
-    worker = threading.Thread(target=target, name=f"provisioner-{rp.spec.name}", daemon=True)
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(target,), name=f"provisioner-{rp.spec.name}", daemon=True)
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
+        # It cannot be killed, but it is told to stop: its ChangeRecorder refuses every further write.
+        control.cancelled.set()
         raise NetworkError(
-            f"timed out after {timeout:g}s",
+            f"timed out after {timeout:g}s (stopped: it may not write anything more)",
             hint=f"Raise provision.{rp.spec.type}.timeout (seconds) if the endpoint is slow, or check that it is reachable.",
         )
     if "error" in box:

@@ -1,37 +1,28 @@
-"""The façade Python tools and the CLI use: project config + stacks + plugins + runner."""
+"""``Provisioning``: the façade Python tools and the CLI use (config + stacks + plugins + runs).
+
+One instance is one run over one project: stack files are parsed once, SDK clients are
+cached, and every secret seen joins one redactor. See docs/api.md.
+"""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 from provisioner_core.auth import AuthContext
+from provisioner_core.auth.credentials import Credentials
 from provisioner_core.cache import ClientCache
 from provisioner_core.errors import ConfigError
-from provisioner_core.events import BEFORE_TERRAFORM_INIT, MANUAL_PROVISION
+from provisioner_core.orchestrator import check_component_runs, check_enabled_types, explicit_events, prepare, run_provisioners
 from provisioner_core.plugins.manager import PluginRegistry, RegisteredProvisioner
 from provisioner_core.redaction import Redactor, secret_values
 from provisioner_core.results import Outcome
-from provisioner_core.runner import run_event, select
 from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.stacks.config import ProjectConfig, load_project_config
 from provisioner_core.stacks.loader import YamlCache
 from provisioner_core.stacks.resolver import StackRepository
 from provisioner_core.state.guard import StateIndex
-
-# Where to get a plugin for each backend type we know of.
-BACKEND_DISTRIBUTIONS: Mapping[str, str] = {
-    "s3": "provisioner-backend-s3",
-    "gcs": "provisioner-backend-gcs",
-    "azurerm": "provisioner-backend-azure",
-}
-
-
-# Events at which an enabled backend must have a provisioner: a silent skip would let terraform
-# init fail later on a missing bucket, far from the cause.
-BACKEND_EVENTS = frozenset({BEFORE_TERRAFORM_INIT, MANUAL_PROVISION})
 
 
 class Provisioning:
@@ -40,50 +31,98 @@ class Provisioning:
     def __init__(self, config: ProjectConfig, registry: PluginRegistry | None = None) -> None:
         self.config = config
         self.cache = YamlCache()
-        self.stacks = StackRepository(config, self.cache)
         self.registry = registry or PluginRegistry()
         self.clients = ClientCache()
         self.redactor = Redactor()
+        self._stacks: StackRepository | None = None
         self._state_index: StateIndex | None = None
+        self._read_only: dict[tuple[str, str], tuple[ResolvedComponent, ResolvedComponent]] = {}
 
     @classmethod
     def from_path(cls, config: str | Path | None = None, cwd: Path | None = None, registry: PluginRegistry | None = None) -> Provisioning:
+        """The project whose ``atmos.yaml``/``provisioner.yaml`` is ``config``, or found in ``cwd``."""
         return cls(load_project_config(config, cwd), registry)
+
+    @property
+    def stacks(self) -> StackRepository:
+        """The project's stacks, resolved with the registered backend types' defaults."""
+        if self._stacks is None:
+            self._stacks = StackRepository(self.config, self.cache, self.registry.backend_types())
+        return self._stacks
 
     # --- components and auth ------------------------------------------------------------
 
     def component(self, stack: str, name: str) -> ResolvedComponent:
         component = self.stacks.component(stack, name)
-        self.redactor.add(secret_values(component.sections()))
+        self._learn_secrets(component)
         return component
 
     def components(self, stacks: list[str] | None = None) -> Iterator[ResolvedComponent]:
         """Every component of ``stacks`` (all by default); each one's secrets join the redactor."""
         for component in self.stacks.components(stacks):
-            self.redactor.add(secret_values(component.sections()))
+            self._learn_secrets(component)
             yield component
 
+    def _learn_secrets(self, component: ResolvedComponent) -> None:
+        """Secrets by key name, and those its backend type finds inside values (a password in a URL)."""
+        self.redactor.add(secret_values(component.sections()))
+        definition = self.registry.backend_types().get(component.backend_type or "")
+        if definition is not None and definition.secret_values is not None:
+            self.redactor.add(str(v) for v in definition.secret_values(component.backend))
+
+    def read_only(self, component: ResolvedComponent) -> ResolvedComponent:
+        """The deeply read-only copy provisioners receive (made once per component per run)."""
+        key = (component.stack, component.name)
+        cached = self._read_only.get(key)
+        if cached is None or cached[0] is not component:
+            cached = (component, component.read_only())
+            self._read_only[key] = cached
+        return cached[1]
+
     def auth(self, component: ResolvedComponent) -> AuthContext:
-        """Build the AuthContext from ``auth.providers`` through the ``resolve_credentials`` hook."""
+        """Build the AuthContext from ``auth.providers`` with the registered credential providers."""
         providers = component.auth.get("providers") or {}
         if not isinstance(providers, Mapping):
-            raise ConfigError("auth.providers must be a mapping of cloud name to settings", hint="Write auth: {providers: {aws: {type: profile, profile: dev}}}.")
-        built: dict[str, Any] = {}
-        for cloud, settings in providers.items():
+            raise ConfigError("auth.providers must be a mapping of provider name to settings", hint="Write auth: {providers: {<name>: {type: ..., ...}}}.")
+        built: dict[str, Credentials] = {}
+        ambient: list[str] = []
+        for name, settings in providers.items():
             if not isinstance(settings, Mapping) or not isinstance(settings.get("type"), str):
-                raise ConfigError(f"auth.providers.{cloud} needs a `type`", hint=f"Write auth.providers.{cloud}.type, e.g. `type: static`.", context={"component": component.name})
-            creds = self.registry.resolve_credentials(cloud=str(cloud), provider_type=settings["type"], settings=settings)
+                raise ConfigError(f"auth.providers.{name} needs a `type`", hint=f"Write auth.providers.{name}.type, e.g. `type: static`.", context={"component": component.name})
+            creds = self.registry.build_credentials(str(name), settings["type"], settings)
             if creds is None:
-                raise ConfigError(
-                    f"auth.providers.{cloud}: unknown provider type '{settings['type']}'",
-                    hint="Built-in types: aws: profile, aws-sso, static, env; gcp: service-account-file, access-token, anonymous; "
-                    "azure: connection-string, account-key, service-principal, sas, azure-cli. Plugins may add more.",
-                    context={"component": component.name},
-                )
-            built[str(cloud)] = creds
-        auth = AuthContext(built)
+                raise self._unknown_provider(str(name), settings["type"], component)
+            built[str(name)] = creds
+            provider = self.registry.credential_provider(str(name), settings["type"])
+            ambient += provider.ambient_env if provider is not None else ()
+        examples = {p.name: p.example for p in self.registry.credential_providers() if p.example}
+        auth = AuthContext(built, ambient, examples)
         self.redactor.add(auth.secrets())
         return auth
+
+    def _unknown_provider(self, name: str, provider_type: str, component: ResolvedComponent) -> ConfigError:
+        registered = self.registry.credential_providers()
+        same_name = sorted(p.type for p in registered if p.name == name)
+        if same_name:
+            close = difflib.get_close_matches(provider_type, same_name, n=1)
+            hint = (f"Did you mean '{close[0]}'? " if close else "") + f"Types of auth.providers.{name}: {', '.join(same_name)}."
+        else:
+            names = sorted({p.name for p in registered})
+            hint = f"No installed plugin provides '{name}' credentials (installed: {', '.join(names) or 'none'}); install the plugin that needs them."
+        return ConfigError(f"auth.providers.{name}: unknown provider type '{provider_type}'", hint=hint, context={"component": component.name})
+
+    def read_state(self, component: ResolvedComponent, auth: AuthContext | None = None) -> bytes | None:
+        """The component's state object, read through its backend type's plugin (None: no state yet)."""
+        definition = self.registry.backend_types().get(component.backend_type or "")
+        if definition is None or definition.read_state is None:
+            raise ConfigError(
+                f"no installed plugin can read the state of backend_type '{component.backend_type}'",
+                hint="Install the plugin that serves this backend type (its backend type registers a state reader).",
+                context={"stack": component.stack, "component": component.name},
+            )
+        return definition.read_state(component, auth if auth is not None else self.auth(component), self.clients)
+
+    # --- the state guard ----------------------------------------------------------------
 
     @property
     def state_index(self) -> StateIndex:
@@ -113,35 +152,39 @@ class Provisioning:
             raise ConfigError(f"unknown event '{event}'", hint=f"Did you mean '{close[0]}'?" if close else "See `provision plugins` for the events.")
         if component.abstract or component.disabled:
             return []
-        chosen = select(self.registry, event, component)
-        self.check_backend_routing(component, event, chosen)
-        auth = auth if auth is not None else self.auth(component)
-        return run_event(self.registry, event, component, auth, dry_run=dry_run, clients=self.clients, provisioners=chosen, on_start=on_start)
+        return run_provisioners(self, event, component, auth=auth, dry_run=dry_run, on_start=on_start)
 
     def provision(self, provisioner_type: str, stack: str, name: str, *, dry_run: bool = False) -> list[Outcome]:
-        """The explicit ``provision <type> <component> -s <stack>`` (the manual.provision event)."""
-        self.check_type(provisioner_type)
+        """The explicit ``provision <type> <component> -s <stack>``.
+
+        Runs the type at ``manual.provision`` when it declares it, otherwise at each event it
+        declares, in flow order.
+        """
+        if provisioner_type not in self.registry.provisioner_types():
+            # Not installed: a component that enables it gets the install line, any other word a close match.
+            component = self.component(stack, name)
+            if component.provision_options(provisioner_type):
+                check_enabled_types(self.registry, component, provisioner_type)
+            self.check_type(provisioner_type)
         component = self.component(stack, name)
         self.check_runnable(component, provisioner_type)
-        self.check_state_collisions([component])
-        chosen = select(self.registry, MANUAL_PROVISION, component, provisioner_type)
-        self.check_backend_routing(component, MANUAL_PROVISION, chosen, explicit_type=provisioner_type)
-        if not chosen:
-            raise ConfigError(
-                f"no installed '{provisioner_type}' provisioner supports the explicit provision command",
-                hint="It runs only at lifecycle events; use `provision terraform ...` instead.",
-            )
+        prepare(self, component, provisioner_type)
         auth = self.auth(component)
-        return run_event(self.registry, MANUAL_PROVISION, component, auth, dry_run=dry_run, clients=self.clients, provisioners=chosen)
+        outcomes: list[Outcome] = []
+        for event in explicit_events(self.registry, provisioner_type):
+            outcomes += run_provisioners(self, event, component, provisioner_type=provisioner_type, auth=auth, dry_run=dry_run)
+        return outcomes
 
     def check_type(self, provisioner_type: str) -> None:
         """An installed provisioner type, or exit 2 with the close match."""
         types = self.registry.provisioner_types()
         if provisioner_type not in types:
             close = difflib.get_close_matches(provisioner_type, types, n=1)
+            failed = "; ".join(f"{info.distribution} failed to load: {info.reason}" for info in self.registry.failed())
             raise ConfigError(
                 f"unknown provisioner type '{provisioner_type}'",
-                hint=(f"Did you mean '{close[0]}'? " if close else "") + f"Installed types: {', '.join(types) or '(none)'}; see `provision plugins`.",
+                hint=([f"Not loaded: {failed}"] if failed else [])
+                + [(f"Did you mean '{close[0]}'? " if close else "") + f"Installed types: {', '.join(types) or '(none)'}; see `provision plugins`."],
             )
 
     def check_runnable(self, component: ResolvedComponent, provisioner_type: str) -> None:
@@ -154,42 +197,5 @@ class Provisioning:
                 context={"stack": component.stack, "component": component.name, "source": component.source_file},
             )
 
-    def check_backend_routing(self, component: ResolvedComponent, event: str, chosen: list[RegisteredProvisioner], explicit_type: str | None = None) -> None:
-        """An enabled backend with no plugin for its backend_type is an error, never a silent skip."""
-        if explicit_type not in (None, "backend") or not component.is_enabled("backend"):
-            return
-        backend_plugins = [rp for rp in self.registry.provisioners() if rp.spec.type == "backend"]
-        if event not in BACKEND_EVENTS and not any(event in rp.spec.events for rp in backend_plugins):
-            return  # backends are not expected at this event
-        if any(rp.spec.type == "backend" for rp in chosen):
-            return
-        if not component.backend_type:
-            raise ConfigError(
-                f"component '{component.name}' enables provision.backend but sets no backend_type",
-                hint="Add `backend_type: s3` (or gcs, azurerm) and a matching `backend:` section.",
-                context={"stack": component.stack, "component": component.name},
-            )
-        distribution = BACKEND_DISTRIBUTIONS.get(component.backend_type)
-        served = sorted({t for rp in backend_plugins for t in rp.spec.backend_types})
-        raise ConfigError(
-            f"no installed backend provisioner serves backend_type '{component.backend_type}'",
-            hint=(f"pip install {distribution}" if distribution else f"Install a plugin that serves '{component.backend_type}'")
-            + f" (installed backend types: {', '.join(served) or 'none'}).",
-            context={"stack": component.stack, "component": component.name},
-        )
 
-
-def check_component_runs(component: ResolvedComponent) -> None:
-    """Abstract components and components with ``metadata.enabled: false`` never run (exit 2)."""
-    if component.abstract:
-        raise ConfigError(
-            f"component '{component.name}' in stack '{component.stack}' is abstract (metadata.type: abstract) and is never run",
-            hint="Target a component that inherits from it instead.",
-            context={"stack": component.stack, "component": component.name},
-        )
-    if component.disabled:
-        raise ConfigError(
-            f"component '{component.name}' in stack '{component.stack}' is disabled (metadata.enabled: false) and is never run",
-            hint="Set metadata.enabled: true on the component (or remove the false inherited from its stack or catalog) to run it.",
-            context={"stack": component.stack, "component": component.name, "source": component.source_file},
-        )
+__all__ = ["Provisioning", "check_component_runs"]

@@ -5,54 +5,64 @@ Stack config::
     provision:
       hello:
         enabled: true
-        folder: /tmp/greetings     # required
+        folder: greetings          # required; relative paths are relative to the project root
         greeting: Hello            # optional
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
 from pathlib import Path
-from typing import Any
+
+from attrs import frozen
 
 from provisioner_core import (
     BEFORE_TERRAFORM_INIT,
     MANUAL_PROVISION,
     ChangeRecorder,
-    OptionReader,
     ProvisionerSpec,
     ProvisionResult,
     ResolvedComponent,
+    option,
     provisioner,
 )
 
+log = logging.getLogger("provisioner.hello")  # what it logs is shown with its result, redacted
+
+
+@frozen
+class HelloOptions:
+    """``provision.hello``: core checks these before anything runs (exit 2 listing every problem)."""
+
+    folder: str = option(description="where the greeting files go; relative to the project root")
+    greeting: str = option("Hello", description="the first word of each greeting")
+
+
 SPEC = ProvisionerSpec(
-    name="hello",
-    type="hello",
-    events=(BEFORE_TERRAFORM_INIT, MANUAL_PROVISION),
+    name="hello",  # unique among installed plugins
+    type="hello",  # the key under `provision:` that enables it
+    events=(BEFORE_TERRAFORM_INIT, MANUAL_PROVISION),  # when it runs
     description="Writes a greeting file for each component",
+    options=HelloOptions,  # its options, typed and validated by core
 )
 
 
-def provision(component: ResolvedComponent, options: Mapping[str, Any], dry_run: bool) -> ProvisionResult:
-    reader = OptionReader(options, "provision.hello")
-    folder = Path(reader.str("folder", required=True, hint="Add `folder: /some/path` under provision.hello.") or "")
-    greeting = reader.str("greeting", "Hello") or "Hello"
+def provision(component: ResolvedComponent, options: HelloOptions, dry_run: bool, project_root: Path) -> ProvisionResult:
+    folder = project_root / options.folder  # an absolute folder stays absolute
     target = folder / f"{component.stack}-{component.name}.txt"
     recorder = ChangeRecorder(f"file {target}", dry_run=dry_run)
-    for warning in reader.unknown_keys(("enabled", "timeout")):
-        recorder.warn(warning)
-    content = f"{greeting}, {component.name}!\n"
+    content = f"{options.greeting}, {component.name}!\n"
     current = target.read_text() if target.exists() else None
-    if current != content:
+    if current != content:  # idempotent: write only when needed
 
         def write() -> None:
             folder.mkdir(parents=True, exist_ok=True)
             target.write_text(content)
 
         recorder.write("write", f"file {target}", write, creates=current is None)
-    recorder.details["greeting"] = greeting
-    return recorder.result()
+        log.info("greeting for %s/%s: %s", component.stack, component.name, content.strip())
+    recorder.details["greeting"] = options.greeting
+    return recorder.result()  # created / updated / unchanged (dry run: planned, or unchanged when nothing to do)
 
 
 # The plugin: declares SPEC and runs `provision` at each of its events (entry point "...plugin:plugin").

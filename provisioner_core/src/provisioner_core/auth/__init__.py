@@ -1,6 +1,6 @@
-"""Authentication: AuthContext and the per-cloud credential values."""
+"""Authentication: AuthContext, the Credentials protocol and the providers plugins register."""
 
 from provisioner_core.auth.context import AuthContext
-from provisioner_core.auth.credentials import AwsCredentials, AzureCredentials, GcpCredentials
+from provisioner_core.auth.credentials import CredentialProvider, Credentials
 
-__all__ = ["AuthContext", "AwsCredentials", "AzureCredentials", "GcpCredentials"]
+__all__ = ["AuthContext", "CredentialProvider", "Credentials"]

@@ -1,140 +1,81 @@
-"""Per-cloud credentials built from a component's ``auth`` section.
+"""Credentials as plugins register them: a typed value protocol and the provider that builds it.
 
-Secret fields are excluded from ``repr`` and listed by ``secrets()`` so every output can
-redact them. Cloud SDKs are never imported here.
+Core knows no cloud. A distribution that needs credentials (a backend plugin, say) registers
+one :class:`CredentialProvider` per ``auth.providers.<name>.type`` it understands; the
+values it builds satisfy the :class:`Credentials` protocol, which is all core ever uses.
 """
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
+import attrs
 from attrs import field, frozen
 
+from provisioner_core.errors import ConfigError
 
-def _fingerprint(*parts: str | None) -> str:
-    digest = hashlib.sha256("\0".join(p or "" for p in parts).encode()).hexdigest()
-    return digest[:16]
+
+@runtime_checkable
+class Credentials(Protocol):
+    """What core needs from a credentials value (keep secrets out of ``repr``)."""
+
+    def fingerprint(self) -> str:
+        """A stable identity without secrets, for cache keys (e.g. a short hash)."""
+        ...
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, so every output can mask it."""
+        ...
+
+    def terraform_env(self) -> Mapping[str, str]:
+        """The environment variables that hand these credentials to a terraform process."""
+        ...
+
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def _name(instance: Any, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValueError(f"{attribute.name} must match [a-z][a-z0-9_-]*, got {value!r}")
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    return tuple(value)
 
 
 @frozen
-class AwsCredentials:
-    """``method``: ``profile`` (a named profile), ``static`` (keys) or ``env`` (``AWS_*`` read once, explicitly)."""
+class CredentialProvider:
+    """Builds credentials for ``auth.providers.<name>`` with ``type: <type>``.
 
-    method: str
-    profile: str | None = None
-    access_key_id: str | None = None
-    secret_access_key: str | None = field(default=None, repr=False)
-    session_token: str | None = field(default=None, repr=False)
-    region: str | None = None
+    ``required`` settings are checked by core before ``build`` runs (exit 2 naming the
+    missing ones); ``example`` is an auth block shown when a component lacks credentials;
+    ``ambient_env`` lists the variables terraform must not inherit when these are used.
+    """
 
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.secret_access_key, self.session_token) if s)
+    name: str = field(validator=_name)  # the key under auth.providers, e.g. a cloud's name
+    type: str = field(validator=_name)  # the `type:` value
+    build: Callable[[Mapping[str, Any]], Credentials] = field(repr=False)
+    required: tuple[str, ...] = field(default=(), converter=_tuple)
+    description: str = ""
+    example: str = ""
+    ambient_env: tuple[str, ...] = field(default=(), converter=_tuple)
 
-    def fingerprint(self) -> str:
-        """A stable, non-secret identity for cache keys."""
-        return _fingerprint(self.method, self.profile, self.access_key_id, self.secret_access_key, self.session_token)
-
-    def session_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``boto3.session.Session``: never the ambient chain."""
-        if self.method == "profile":
-            return {"profile_name": self.profile}
-        return {
-            "aws_access_key_id": self.access_key_id,
-            "aws_secret_access_key": self.secret_access_key,
-            "aws_session_token": self.session_token,
-        }
-
-    def terraform_env(self) -> dict[str, str]:
-        if self.method == "profile":
-            return {"AWS_PROFILE": self.profile or ""}
-        env = {"AWS_ACCESS_KEY_ID": self.access_key_id or "", "AWS_SECRET_ACCESS_KEY": self.secret_access_key or ""}
-        if self.session_token:
-            env["AWS_SESSION_TOKEN"] = self.session_token
-        return env
-
-
-@frozen
-class GcpCredentials:
-    """``method``: ``service-account-file``, ``access-token`` or ``anonymous`` (emulators)."""
-
-    method: str
-    file: str | None = None
-    token: str | None = field(default=None, repr=False)
-    project: str | None = None
-
-    def secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.token,) if s)
-
-    def fingerprint(self) -> str:
-        return _fingerprint(self.method, self.file, self.token)
-
-    def terraform_env(self) -> dict[str, str]:
-        if self.method == "service-account-file":
-            return {"GOOGLE_APPLICATION_CREDENTIALS": self.file or "", "GOOGLE_CREDENTIALS": ""}
-        if self.method == "access-token":
-            return {"GOOGLE_OAUTH_ACCESS_TOKEN": self.token or ""}
-        return {}
-
-
-@frozen
-class AzureCredentials:
-    """``method``: ``connection-string``, ``account-key``, ``service-principal``, ``sas`` or ``azure-cli``."""
-
-    method: str
-    connection_string: str | None = field(default=None, repr=False)
-    account_name: str | None = None
-    account_key: str | None = field(default=None, repr=False)
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-    sas_token: str | None = field(default=None, repr=False)
-    subscription_id: str | None = None
-    blob_endpoint: str | None = None  # for account-key/sas against Azurite or a private endpoint
-
-    def secrets(self) -> tuple[str, ...]:
-        found = [s for s in (self.connection_string, self.account_key, self.client_secret, self.sas_token) if s]
-        # The key inside a connection string is a secret on its own too.
-        for part in (self.connection_string or "").split(";"):
-            name, _, value = part.partition("=")
-            if name.strip().lower() in {"accountkey", "sharedaccesssignature"} and value:
-                found.append(value)
-        return tuple(found)
-
-    def fingerprint(self) -> str:
-        return _fingerprint(self.method, self.connection_string, self.account_name, self.account_key, self.client_id, self.client_secret, self.sas_token)
-
-    def terraform_env(self) -> dict[str, str]:
-        env: dict[str, str] = {}
-        if self.subscription_id:
-            env["ARM_SUBSCRIPTION_ID"] = self.subscription_id
-        if self.method == "service-principal":
-            env.update(ARM_TENANT_ID=self.tenant_id or "", ARM_CLIENT_ID=self.client_id or "", ARM_CLIENT_SECRET=self.client_secret or "")
-        elif self.method == "account-key":
-            env["ARM_ACCESS_KEY"] = self.account_key or ""
-        elif self.method == "connection-string":
-            key = self.connection_setting("AccountKey")
-            sas = self.connection_setting("SharedAccessSignature")
-            if key:
-                env["ARM_ACCESS_KEY"] = key
-            elif sas:
-                env["ARM_SAS_TOKEN"] = sas
-        elif self.method == "sas":
-            env["ARM_SAS_TOKEN"] = self.sas_token or ""
-        elif self.method == "azure-cli":
-            env["ARM_USE_CLI"] = "true"
-        return env
-
-    def connection_setting(self, name: str) -> str | None:
-        """One ``Name=value`` setting of the connection string, e.g. ``BlobEndpoint``.
-
-        ``BlobEndpoint`` falls back to ``blob_endpoint`` so account-key and sas credentials can
-        reach Azurite or a private endpoint too.
-        """
-        for part in (self.connection_string or "").split(";"):
-            key, _, value = part.partition("=")
-            if key.strip().lower() == name.lower():
-                return value.strip()
-        if name.lower() == "blobendpoint":
-            return self.blob_endpoint
-        return None
+    def create(self, settings: Mapping[str, Any]) -> Credentials:
+        """Check the settings, build, and check that the result is a Credentials value."""
+        where = f"auth.providers.{self.name}"
+        missing = [key for key in self.required if not settings.get(key)]
+        if missing:
+            raise ConfigError(
+                f"{where} (type {self.type}) is missing {', '.join(missing)}",
+                hint=f"Add {', '.join(f'`{k}: ...`' for k in missing)} under {where}.",
+            )
+        for key, value in settings.items():
+            if key != "type" and value is not None and not isinstance(value, (str, int, bool, Mapping, list)):
+                raise ConfigError(f"{where}.{key} has an unsupported value of type {type(value).__name__}", hint=f'Write `{key}: "..."` under {where}.')
+        built = self.build(settings)
+        if not isinstance(built, Credentials):
+            raise TypeError(f"credential provider {self.name}/{self.type} built {type(built).__name__}, which lacks fingerprint(), secrets() or terraform_env()")
+        return built

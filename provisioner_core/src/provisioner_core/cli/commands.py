@@ -4,42 +4,81 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import click
 
 from provisioner_core.cli.render import outcomes_text
 from provisioner_core.cli.state import CliState
-from provisioner_core.errors import ProvisionerError
+from provisioner_core.errors import EXIT_GENERAL, ProvisionerError
 from provisioner_core.redaction import redact_mapping
-from provisioner_core.runner import EventFailed
+from provisioner_core.runner import DEFAULT_TIMEOUT_S, EventFailed
+from provisioner_core.schema import OptionRow, json_schema, option_rows
 
 OUTPUT = click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
 
 
 def state_of(ctx: click.Context) -> CliState:
-    return ctx.ensure_object(CliState)  # type: ignore[no-any-return]
+    """The run's CLI state (console, registry, Provisioning): what a plugin's command uses."""
+    return ctx.ensure_object(CliState)
 
 
 @click.command("plugins")
+@click.option("--options", "options_of", default=None, metavar="TYPE", help="List the options of the provisioners of TYPE (name, type, default, description).")
 @OUTPUT
 @click.pass_context
-def plugins_command(ctx: click.Context, output: str) -> None:
-    """List installed plugins: distribution, version, provisioners, events, status."""
+def plugins_command(ctx: click.Context, options_of: str | None, output: str) -> None:
+    """List installed plugins: distribution, version, provisioners, events, status (exit 1 when one failed)."""
     state = state_of(ctx)
+    if options_of is not None:
+        _print_options(state, options_of, output)
+        return
     infos = state.registry.plugins()
     if output == "json":
         state.console.json({"plugins": [i.to_dict() for i in infos], "events": state.registry.events()})
+    else:
+        rows = [("NAME", "DISTRIBUTION", "VERSION", "STATUS", "PROVISIONERS", "EVENTS")]
+        for info in infos:
+            provs = ", ".join(f"{p.name} ({p.type}{': ' + '/'.join(p.backend_types) if p.backend_types else ''})" for p in info.provisioners) or "-"
+            events = ", ".join(sorted({e for p in info.provisioners for e in p.events})) or "-"
+            rows.append((info.name, info.distribution, info.version, info.status, provs, events))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+        for row in rows:
+            state.console.result("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1])
+        for info in infos:
+            if info.reason:
+                state.console.result(f"{info.name}: {info.status}: {info.reason}")
+    failed = [info for info in infos if info.status == "failed"]
+    for info in failed:
+        if state.debug and info.traceback:
+            print(info.traceback, file=state.console.err)
+    if failed:
+        # A broken install must not look healthy to a script or a CI step.
+        ctx.exit(EXIT_GENERAL)
+
+
+def _print_options(state: CliState, provisioner_type: str, output: str) -> None:
+    specs = [rp.spec for rp in state.registry.provisioners() if rp.spec.type == provisioner_type]
+    if not specs:
+        state.provisioning.check_type(provisioner_type)
+    tables = {}
+    for spec in specs:
+        rows = [OptionRow("enabled", "bool", "False", "run this provisioner for the component (core's)"),
+                OptionRow("timeout", "float", repr(spec.timeout_s or DEFAULT_TIMEOUT_S), "seconds per run (core's)")]  # fmt: skip
+        rows += option_rows(spec.options) if spec.options is not None else []
+        tables[spec.name] = rows
+    if output == "json":
+        state.console.json({"type": provisioner_type, "provisioners": {
+            name: {"options": [attrs.asdict(row) for row in rows], "schema": json_schema(spec.options) if spec.options else None}
+            for (name, rows), spec in zip(tables.items(), specs, strict=True)
+        }})  # fmt: skip
         return
-    rows = [("NAME", "DISTRIBUTION", "VERSION", "STATUS", "PROVISIONERS", "EVENTS")]
-    for info in infos:
-        provs = ", ".join(f"{p.name} ({p.type}{': ' + '/'.join(p.backend_types) if p.backend_types else ''})" for p in info.provisioners) or "-"
-        events = ", ".join(sorted({e for p in info.provisioners for e in p.events})) or "-"
-        rows.append((info.name, info.distribution, info.version, info.status, provs, events))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    for row in rows:
-        state.console.result("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1])
-    for info in infos:
-        if info.reason:
-            state.console.result(f"{info.name}: {info.status}: {info.reason}")
+    for (name, rows), spec in zip(tables.items(), specs, strict=True):
+        state.console.result(f"{name} (provision.{provisioner_type}" + (f", backend_type: {'/'.join(spec.backend_types)}" if spec.backend_types else "") + ")")
+        if spec.options is None:
+            rows.append(OptionRow("...", "", "", "this provisioner declares no option schema: see its documentation"))
+        width = max(len(r.name) for r in rows)
+        for row in rows:
+            state.console.result(f"  {row.name.ljust(width)}  {row.type}  default {row.default}  {row.description}")
 
 
 @click.command("describe")
@@ -123,7 +162,7 @@ def make_provision_command(provisioner_type: str, description: str = "") -> clic
     @click.pass_context
     def command(ctx: click.Context, component: str | None, stacks: tuple[str, ...], dry_run: bool, all_components: bool, jobs: int, shard: str | None, fail_fast: bool, output: str) -> None:
         state = state_of(ctx)
-        state.console.quiet = output == "json"
+        state.console.quiet = state.console.quiet or output == "json"
         if all_components:
             if component:
                 raise click.UsageError("give either a COMPONENT or --all, not both")
@@ -150,6 +189,6 @@ def make_provision_command(provisioner_type: str, description: str = "") -> clic
             state.console.json({"type": provisioner_type, "stack": stack, "component": component, "dry_run": dry_run, "ok": True,
                                 "results": [o.to_dict() for o in outcomes], "error": None})
             return
-        state.console.result(outcomes_text(outcomes, dry_run))
+        state.console.result(outcomes_text(outcomes, dry_run, verbose=state.console.verbose))
 
     return command

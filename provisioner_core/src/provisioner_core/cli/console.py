@@ -17,7 +17,8 @@ class Console:
         self.redactor = redactor or Redactor()
         self._stdout = stdout
         self._stderr = stderr
-        self.quiet = False
+        self.quiet = False  # -o json, or -q: no status lines
+        self.verbose = False  # -v: debug lines too
 
     @property
     def out(self) -> TextIO:
@@ -40,7 +41,15 @@ class Console:
     def warn(self, text: str) -> None:
         print(self.redactor(f"Warning: {text}"), file=self.err)
 
+    def detail(self, lines: list[str]) -> None:
+        """Lines about a run (a provisioner's outcome inside provision terraform): stderr, unless quiet."""
+        if not self.quiet and lines:
+            print(self.redactor("\n".join(lines)), file=self.err, flush=True)
+
     def error(self, error: ProvisionerError) -> None:
+        # What the failing provisioner printed or logged comes first, then the one-line error.
+        for message in getattr(error, "messages", ()):
+            print(self.redactor(f"  {message.level}: {message.text}"), file=self.err)
         lines = [f"Error: {error.message}"]
         lines += [f"Hint: {hint}" for hint in error.hints]
         if error.context:

@@ -2,48 +2,43 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from typing import Any
 
 import click
 
-from provisioner_core import __version__
-from provisioner_core.cli.commands import describe_command, list_group, make_provision_command, plugins_command
+from provisioner_core.capture import LOGGER_NAME
+from provisioner_core.cli.commands import make_provision_command
 from provisioner_core.cli.console import Console
 from provisioner_core.cli.state import CliState
 from provisioner_core.errors import EXIT_CONFIG, EXIT_GENERAL, ProvisionerError
-
-BUILTIN_COMMANDS: dict[str, click.Command] = {
-    "plugins": plugins_command,
-    "describe": describe_command,
-    "list": list_group,
-}
-LAZY_COMMANDS = {
-    "terraform": ("provisioner_core.cli.terraform_command", "terraform_group"),
-    "env": ("provisioner_core.cli.env_command", "env_group"),
-}
+from provisioner_core.version import distribution_version
 
 
 class ProvisionGroup(click.Group):
-    """Built-in commands plus one command per installed provisioner type."""
+    """The commands plugins register (core's own included), plus one command per installed provisioner type."""
+
+    def registered(self, ctx: click.Context) -> dict[str, click.Command]:
+        """The commands the run's plugins registered (collected once per run, never into this shared group)."""
+        state = ctx.ensure_object(CliState)
+        if state.commands is None:
+            scratch = click.Group("provision")
+            state.registry.register_commands(scratch)
+            state.commands = dict(scratch.commands)
+        return state.commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        commands = self.registered(ctx)
         state = ctx.ensure_object(CliState)
-        types = [t for t in state.registry.provisioner_types() if t not in BUILTIN_COMMANDS]
-        return sorted(BUILTIN_COMMANDS) + sorted(LAZY_COMMANDS) + types
+        types = [t for t in state.registry.provisioner_types() if t not in commands]
+        return sorted(commands) + types
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in BUILTIN_COMMANDS:
-            return BUILTIN_COMMANDS[cmd_name]
-        if cmd_name in LAZY_COMMANDS:
-            import importlib
-
-            module, attribute = LAZY_COMMANDS[cmd_name]
-            try:
-                return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
-            except ImportError:
-                return None
+        commands = self.registered(ctx)
+        if cmd_name in commands:
+            return commands[cmd_name]
         # Any other word is a provisioner type; unknown types fail with close matches (exit 2).
         state = ctx.ensure_object(CliState)
         same_type = [rp.spec for rp in state.registry.provisioners() if rp.spec.type == cmd_name]
@@ -60,9 +55,11 @@ class ProvisionGroup(click.Group):
 @click.group(cls=ProvisionGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", default=None, metavar="PATH", help="atmos.yaml or provisioner.yaml (default: found in the working directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-@click.version_option(__version__, prog_name="provision")
+@click.option("-v", "--verbose", is_flag=True, help="Show provisioners' debug messages too.")
+@click.option("-q", "--quiet", is_flag=True, help="Only results and errors: no status lines.")
+@click.version_option(distribution_version(), prog_name="provision")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None, debug: bool) -> None:
+def cli(ctx: click.Context, config: str | None, debug: bool, verbose: bool, quiet: bool) -> None:
     """Provision what a Terraform component needs before Terraform runs.
 
     \b
@@ -75,6 +72,10 @@ def cli(ctx: click.Context, config: str | None, debug: bool) -> None:
     state = ctx.ensure_object(CliState)
     state.config = config
     state.debug = debug
+    state.console.verbose = verbose
+    state.console.quiet = quiet
+    # Provisioners report through the `provisioner.*` loggers: what they log reaches their outcome.
+    logging.getLogger(LOGGER_NAME).setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
 def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:

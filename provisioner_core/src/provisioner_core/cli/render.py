@@ -9,7 +9,7 @@ from provisioner_core.results import Outcome, Resolution, Status
 _MARK = {Status.CREATED: "+", Status.UPDATED: "~", Status.UNCHANGED: "=", Status.SKIPPED: "-", Status.PLANNED: "?"}
 
 
-def outcome_lines(outcome: Outcome, dry_run: bool = False) -> list[str]:
+def outcome_lines(outcome: Outcome, dry_run: bool = False, *, verbose: bool = False) -> list[str]:
     result = outcome.result
     head = f"{_MARK[result.status]} {outcome.provisioner_type} ({outcome.provisioner}) {outcome.stack}/{outcome.component}: {result.status.value}"
     if result.resource:
@@ -31,11 +31,16 @@ def outcome_lines(outcome: Outcome, dry_run: bool = False) -> list[str]:
         lines.append("  Resulting settings:")
         lines += [f"    {key}: {value}" for key, value in result.details.items()]
     lines += [f"  Warning: {warning}" for warning in result.warnings]
+    # What the provisioner printed or logged (redacted); debug lines only with -v.
+    lines += [f"  {_LABEL.get(m.level, m.level)}: {m.text}" for m in outcome.messages if verbose or m.level != "debug"]
     return lines
 
 
-def outcomes_text(outcomes: Iterable[Outcome], dry_run: bool = False) -> str:
+_LABEL = {"stdout": "Output", "stderr": "Output", "info": "Info", "warning": "Warning", "error": "Error", "debug": "Debug", "critical": "Error"}
+
+
+def outcomes_text(outcomes: Iterable[Outcome], dry_run: bool = False, *, verbose: bool = False) -> str:
     lines: list[str] = []
     for outcome in outcomes:
-        lines += outcome_lines(outcome, dry_run)
+        lines += outcome_lines(outcome, dry_run, verbose=verbose)
     return "\n".join(lines) if lines else "Nothing to provision."

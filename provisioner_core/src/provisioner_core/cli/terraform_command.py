@@ -63,10 +63,8 @@ def terraform_group(ctx: click.Context, subcommand: str, component: str, stack: 
     Arguments after `--` go to terraform unchanged.
     """
     state = state_of(ctx)
-    state.console.quiet = output == "json"
+    state.console.quiet = state.console.quiet or output == "json"
     provisioning = state.provisioning
-    from provisioner_core.terraform.placeholders import refuse_placeholders
-
     try:
         run = run_terraform(
             provisioning,
@@ -81,7 +79,7 @@ def terraform_group(ctx: click.Context, subcommand: str, component: str, stack: 
             stderr=sys.stderr,
             status=state.console.status,
             warn=state.console.warn,
-            checks=(refuse_placeholders,),
+            report=None if dry_run else lambda outcomes: state.console.detail(outcomes_text(outcomes, verbose=state.console.verbose).splitlines()),
         )
     except ProvisionerError as error:
         if output == "json":
@@ -92,12 +90,12 @@ def terraform_group(ctx: click.Context, subcommand: str, component: str, stack: 
     if output == "json":
         state.console.json({**run.to_dict(), "ok": run.exit_code == 0, "error": None})
     elif dry_run:
-        state.console.result(dry_run_text(run))
+        state.console.result(dry_run_text(run, verbose=state.console.verbose))
     ctx.exit(run.exit_code)
 
 
-def dry_run_text(run: TerraformRun) -> str:
-    lines = [outcomes_text(run.outcomes, dry_run=True), f"Workspace: {run.workspace}", f"Would write: {', '.join(run.generated) or '(nothing)'}"]
+def dry_run_text(run: TerraformRun, *, verbose: bool = False) -> str:
+    lines = [outcomes_text(run.outcomes, dry_run=True, verbose=verbose), f"Workspace: {run.workspace}", f"Would write: {', '.join(run.generated) or '(nothing)'}"]
     lines += [f"Would run user hook {hook['hook']} at {hook['event']}" for hook in run.hooks]
     lines.append(f"Would run in {run.folder}:")
     lines += [f"  terraform {' '.join(command['args'])}" for command in run.commands]

@@ -1,4 +1,11 @@
-"""The plugin registry: loads entry points once, isolates broken plugins, reports collisions."""
+"""The plugin registry: loads plugins once, then collects what they register, order-independently.
+
+Loading has two phases. First every plugin is registered with pluggy (core's built-ins and
+the ``provisioner`` entry points; a broken one is isolated and reported). Then, with all of
+them present, their registrations are collected and checked: hookspecs, events (and where
+they fire), provisioners, backend types, credential providers. A plugin whose registration is
+invalid fails on its own, named, with the reason; the others keep working.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +13,34 @@ import difflib
 import importlib
 import os
 import sys
-import types
 from collections.abc import Iterable, Mapping
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 from attrs import field, frozen
 
 from provisioner_core import hookspecs
-from provisioner_core.events import BUILTIN_EVENTS, event_name, hook_name
-from provisioner_core.spec import EventSpec, ProvisionerSpec
+from provisioner_core.auth.credentials import CredentialProvider, Credentials
+from provisioner_core.events import BUILTIN_EVENT_SPECS, BUILTIN_EVENTS, EventSpec, event_name, hook_name
+from provisioner_core.spec import ProvisionerSpec
+from provisioner_core.state.backend_types import BackendType
+from provisioner_core.version import api_compatible, api_mismatch
+
+if TYPE_CHECKING:
+    import click
 
 ENTRY_POINT_GROUP = "provisioner"
 CORE_DISTRIBUTION = "provisioner-core"
 # Built-in plugins load through the same registry as third-party ones (llm's DEFAULT_PLUGINS).
 DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("auth", "provisioner_core.auth.builtin"),
+    ("backends", "provisioner_core.plugins.builtin.backends"),
+    ("commands", "provisioner_core.plugins.builtin.commands"),
     ("example", "provisioner_core.plugins.builtin.example"),
 )
-NON_LIFECYCLE_HOOKS = frozenset({"register_provisioner", "register_events", "resolve_credentials"})
+REGISTRATION_HOOKS = frozenset(
+    {"register_provisioner", "register_events", "register_backend_types", "register_credential_providers", "register_commands", "register_hookspecs"}
+)
 
 
 @frozen
@@ -39,6 +54,10 @@ class PluginInfo:
     reason: str = ""
     provisioners: tuple[ProvisionerSpec, ...] = ()
     hooks: tuple[str, ...] = ()
+    backend_types: tuple[str, ...] = ()
+    credential_providers: tuple[str, ...] = ()  # "name/type"
+    events: tuple[str, ...] = ()  # events it declares
+    traceback: str = field(default="", repr=False)  # of a failed import, for --debug
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +71,9 @@ class PluginInfo:
                 for p in self.provisioners
             ],
             "hooks": list(self.hooks),
+            "backend_types": list(self.backend_types),
+            "credential_providers": list(self.credential_providers),
+            "events": list(self.events),
         }
 
 
@@ -65,8 +87,12 @@ class RegisteredProvisioner:
     distribution: str
 
 
+class _Failed(Exception):
+    """A plugin's registration is invalid: it is unloaded, with this reason."""
+
+
 class PluginRegistry:
-    """Wraps a pluggy PluginManager with discovery, status and provisioner lookup.
+    """Wraps a pluggy PluginManager with discovery, status and what plugins registered.
 
     ``load_entrypoints=False`` gives an isolated registry (tests, embedding). The
     ``PROVISIONER_LOAD_PLUGINS`` (comma list of entry-point or distribution names; empty
@@ -81,23 +107,26 @@ class PluginRegistry:
         self._loaded = False
         self._infos: dict[str, PluginInfo] = {}
         self._provisioners: dict[str, RegisteredProvisioner] = {}
-        self._events: dict[str, EventSpec] = {}
+        self._events: dict[str, tuple[EventSpec, str]] = {}  # plugin events -> (spec, plugin name)
+        self._backend_types: dict[str, tuple[BackendType, str]] = {}
+        self._providers: dict[tuple[str, str], tuple[CredentialProvider, str]] = {}
+        self._hookspec_hooks: set[str] = set()
         if self._environ.get("PROVISIONER_TRACE_PLUGINS") == "1":
             self._trace()
 
     # --- loading ------------------------------------------------------------------------
 
     def load(self) -> PluginRegistry:
-        """Load built-ins and entry points once; later calls do nothing."""
+        """Load built-ins and entry points once, then collect registrations; later calls do nothing."""
         if self._loaded:
             return self
         self._loaded = True
         for name, module_name in DEFAULT_PLUGINS:
             module = importlib.import_module(module_name)
-            self.register(module, name=name, distribution=CORE_DISTRIBUTION, version=_version(CORE_DISTRIBUTION), check=False)
+            self._register(module, name=name, distribution=CORE_DISTRIBUTION, version=_version(CORE_DISTRIBUTION))
         if self._load_entrypoints:
             self._load_entry_points()
-        self._check_unknown_hooks()
+        self._collect()
         return self
 
     def _load_entry_points(self) -> None:
@@ -121,86 +150,186 @@ class PluginRegistry:
             try:
                 plugin = ep.load()
             except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop the others
-                self._infos[ep.name] = PluginInfo(ep.name, dist, version, "failed", f"import failed: {type(exc).__name__}: {exc}")
+                import traceback
+
+                self._infos[ep.name] = PluginInfo(
+                    ep.name, dist, version, "failed", f"import failed: {type(exc).__name__}: {exc}", traceback=traceback.format_exc()
+                )
                 continue
-            self.register(plugin, name=ep.name, distribution=dist, version=version, check=False)
+            self._register(plugin, name=ep.name, distribution=dist, version=version)
 
     def register(self, plugin: Any, *, name: str | None = None, distribution: str = "(local)", version: str = "", check: bool = True) -> PluginInfo:
-        """Register one plugin (a module or object with ``@hookimpl`` functions)."""
+        """Register one plugin (a module or object with ``@hookimpl`` functions), then re-collect."""
         info = self._register(plugin, name=name, distribution=distribution, version=version)
-        if check and self._loaded:
-            self._check_unknown_hooks()
+        if self._loaded and check:
+            self._collect()
         return self._infos.get(info.name, info)
 
     def _register(self, plugin: Any, *, name: str | None, distribution: str, version: str) -> PluginInfo:
         name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        required = getattr(plugin, "requires_api", None)
+        if required is not None and not api_compatible(str(required)):
+            info = PluginInfo(name, distribution, version, "failed", api_mismatch(str(required), distribution))
+            self._infos[name] = info
+            return info
         try:
             self.pm.register(plugin, name=name)
         except Exception as exc:  # noqa: BLE001
             info = PluginInfo(name, distribution, version, "failed", f"registration failed: {exc}")
             self._infos[name] = info
             return info
-        try:
-            events = self._collect_events(plugin, name)
-            spec = self._collect_spec(plugin)
-            hooks = tuple(sorted(self._implemented_hooks(plugin)))
-            if spec is not None:
-                self._check_spec(spec, hooks, events)
-        except Exception as exc:  # noqa: BLE001
-            self.pm.unregister(plugin)
-            info = PluginInfo(name, distribution, version, "failed", str(exc))
-            self._infos[name] = info
-            return info
-        status, reason = "loaded", ""
-        provisioners: tuple[ProvisionerSpec, ...] = ()
-        if spec is not None:
-            clash = self._clash(spec)
-            if clash:
-                self.pm.unregister(plugin)
-                status, reason = "duplicate", clash
-            else:
-                self._provisioners[spec.name] = RegisteredProvisioner(spec, plugin, name, distribution)
-            provisioners = (spec,)
-        info = PluginInfo(name, distribution, version, status, reason, provisioners, hooks)
+        info = PluginInfo(name, distribution, version, "loaded", hooks=tuple(sorted(self._implemented_hooks(plugin))))
         self._infos[name] = info
         return info
 
-    def _collect_events(self, plugin: Any, name: str) -> list[EventSpec]:
-        impl = getattr(plugin, "register_events", None)
-        if impl is None or self.pm.parse_hookimpl_opts(plugin, "register_events") is None:
-            return []
-        declared = list(impl() or ())
-        for event in declared:
-            if not isinstance(event, EventSpec):
-                raise TypeError(f"register_events returned {type(event).__name__}, expected EventSpec")
-            if event.name in BUILTIN_EVENTS or event.name in self._events:
-                continue
-            self._events[event.name] = event
-            module = types.ModuleType(f"{name}_events")
-            setattr(module, hook_name(event.name), hookspecs.lifecycle_spec(hook_name(event.name)))
-            self.pm.add_hookspecs(module)
-        return declared
+    # --- collecting registrations (all plugins present, so their order never matters) ----
 
-    def _collect_spec(self, plugin: Any) -> ProvisionerSpec | None:
-        impl = getattr(plugin, "register_provisioner", None)
-        if impl is None or self.pm.parse_hookimpl_opts(plugin, "register_provisioner") is None:
-            return None
-        spec = impl()
-        if spec is not None and not isinstance(spec, ProvisionerSpec):
-            raise TypeError(f"register_provisioner returned {type(spec).__name__}, expected ProvisionerSpec")
-        return spec
+    def _collect(self) -> None:
+        self._collect_hookspecs()
+        self._collect_events()
+        self._provisioners.clear()
+        self._backend_types.clear()
+        self._providers.clear()
+        for name in self._loaded_names():
+            try:
+                self._collect_plugin(name)
+            except _Failed as failure:
+                self._fail(name, str(failure))
+        self._check_unknown_hooks()
+
+    def _loaded_names(self) -> list[str]:
+        return [name for name, info in self._infos.items() if info.status == "loaded" and self.pm.get_plugin(name) is not None]
+
+    def _results(self, hook: str, name: str) -> list[Any]:
+        """What plugin ``name``'s implementation of a registration hook returns (as a list)."""
+        plugin = self.pm.get_plugin(name)
+        impl = getattr(plugin, hook, None)
+        if impl is None or self.pm.parse_hookimpl_opts(plugin, hook) is None:
+            return []
+        try:
+            result = impl()
+        except Exception as exc:  # noqa: BLE001 - a plugin's bug fails that plugin only
+            raise _Failed(f"{hook} raised {type(exc).__name__}: {exc}") from exc
+        if result is None:
+            return []
+        return list(result) if isinstance(result, (list, tuple)) else [result]
+
+    def _collect_hookspecs(self) -> None:
+        for name in self._loaded_names():
+            try:
+                for holder in self._results("register_hookspecs", name):
+                    hooks = [h for h in dir(holder) if not h.startswith("_") and self.pm.parse_hookspec_opts(holder, h) is not None]
+                    new = [h for h in hooks if h not in self._hookspec_hooks]
+                    if new:
+                        self.pm.add_hookspecs(holder)
+                        self._hookspec_hooks.update(hooks)
+            except (_Failed, ValueError) as failure:
+                self._fail(name, f"register_hookspecs: {failure}")
+
+    def _collect_events(self) -> None:
+        """Plugin events, checked together: unique names, known anchors, no anchor cycles."""
+        declared: dict[str, tuple[EventSpec, str]] = {}
+        for name in self._loaded_names():
+            try:
+                for event in self._results("register_events", name):
+                    if not isinstance(event, EventSpec):
+                        raise _Failed(f"register_events returned {type(event).__name__}, expected EventSpec")
+                    if event.name in BUILTIN_EVENTS:
+                        raise _Failed(f"declares event '{event.name}', which is core's own")
+                    other = declared.get(event.name)
+                    if other is not None and other[0] != event:
+                        raise _Failed(f"declares event '{event.name}' differently from plugin '{other[1]}'")
+                    declared.setdefault(event.name, (event, name))
+            except _Failed as failure:
+                self._fail(name, str(failure))
+                declared = {k: v for k, v in declared.items() if v[1] != name}
+        # Anchors: each `after` must name a known event, without a cycle; a bad one fails its plugin.
+        changed = True
+        while changed:
+            changed = False
+            for event, owner in list(declared.values()):
+                problem = self._anchor_problem(event, declared)
+                if problem:
+                    self._fail(owner, problem)
+                    declared = {k: v for k, v in declared.items() if v[1] != owner}
+                    changed = True
+                    break
+        self._events = declared
+        new = [spec for spec, _ in declared.values() if spec.hook not in self._hookspec_hooks and not _has_spec(self.pm, spec.hook)]
+        if new:
+            self.pm.add_hookspecs(hookspecs.lifecycle_specs(new))
+            self._hookspec_hooks.update(spec.hook for spec in new)
+
+    def _anchor_problem(self, event: EventSpec, declared: Mapping[str, tuple[EventSpec, str]]) -> str:
+        seen = {event.name}
+        anchor = event.after
+        while anchor is not None:
+            if anchor in BUILTIN_EVENTS:
+                return ""
+            if anchor not in declared:
+                close = difflib.get_close_matches(anchor, [*BUILTIN_EVENTS, *declared], n=1)
+                return f"event '{event.name}' fires after unknown event '{anchor}'" + (f"; did you mean '{close[0]}'?" if close else "")
+            if anchor in seen:
+                return f"event '{event.name}' fires after itself (a cycle through '{anchor}')"
+            seen.add(anchor)
+            anchor = declared[anchor][0].after
+        return ""
+
+    def _collect_plugin(self, name: str) -> None:
+        info = self._infos[name]
+        plugin = self.pm.get_plugin(name)
+        hooks = tuple(sorted(self._implemented_hooks(plugin)))
+        specs = self._results("register_provisioner", name)
+        for spec in specs:
+            if not isinstance(spec, ProvisionerSpec):
+                raise _Failed(f"register_provisioner returned {type(spec).__name__}, expected ProvisionerSpec")
+            self._check_spec(spec, hooks)
+        types_ = self._results("register_backend_types", name)
+        for backend_type in types_:
+            if not isinstance(backend_type, BackendType):
+                raise _Failed(f"register_backend_types returned {type(backend_type).__name__}, expected BackendType")
+        providers = self._results("register_credential_providers", name)
+        for provider in providers:
+            if not isinstance(provider, CredentialProvider):
+                raise _Failed(f"register_credential_providers returned {type(provider).__name__}, expected CredentialProvider")
+        notes: list[str] = []
+        status = "loaded"
+        for spec in specs:
+            clash = self._clash(spec)
+            if clash:
+                status, notes = "duplicate", [*notes, clash]
+                continue
+            self._provisioners[spec.name] = RegisteredProvisioner(spec, plugin, name, info.distribution)
+        for backend_type in types_:
+            if backend_type.name in self._backend_types:
+                notes.append(f"backend type '{backend_type.name}' is already registered by '{self._backend_types[backend_type.name][1]}'; not used")
+                continue
+            self._backend_types[backend_type.name] = (backend_type, name)
+        for provider in providers:
+            key = (provider.name, provider.type)
+            if key in self._providers:
+                notes.append(f"credential provider {provider.name}/{provider.type} is already registered by '{self._providers[key][1]}'; not used")
+                continue
+            self._providers[key] = (provider, name)
+        if status == "duplicate" and not any(rp.plugin_name == name for rp in self._provisioners.values()) and not types_ and not providers:
+            self.pm.unregister(plugin)
+        self._infos[name] = PluginInfo(
+            name, info.distribution, info.version, status, "; ".join(notes), tuple(specs), hooks,
+            tuple(t.name for t in types_), tuple(f"{p.name}/{p.type}" for p in providers),
+            tuple(e for e, (_, owner) in self._events.items() if owner == name),
+        )  # fmt: skip
 
     def _implemented_hooks(self, plugin: Any) -> set[str]:
         return {hc.name for hc in self.pm.get_hookcallers(plugin) or ()}
 
-    def _check_spec(self, spec: ProvisionerSpec, hooks: Iterable[str], own_events: Iterable[EventSpec]) -> None:
-        known = set(BUILTIN_EVENTS) | set(self._events) | {e.name for e in own_events}
+    def _check_spec(self, spec: ProvisionerSpec, hooks: Iterable[str]) -> None:
+        known = [*BUILTIN_EVENTS, *self._events]
         for event in spec.events:
             if event not in known:
                 close = difflib.get_close_matches(event, sorted(known), n=1)
-                raise ValueError(f"provisioner '{spec.name}' declares unknown event '{event}'" + (f"; did you mean '{close[0]}'?" if close else ""))
+                raise _Failed(f"provisioner '{spec.name}' declares unknown event '{event}'" + (f"; did you mean '{close[0]}'?" if close else ""))
             if hook_name(event) not in hooks:
-                raise ValueError(f"provisioner '{spec.name}' declares event '{event}' but implements no {hook_name(event)} hook")
+                raise _Failed(f"provisioner '{spec.name}' declares event '{event}' but implements no {hook_name(event)} hook")
 
     def _clash(self, spec: ProvisionerSpec) -> str:
         if spec.name in self._provisioners:
@@ -230,6 +359,9 @@ class PluginRegistry:
         for key, rp in list(self._provisioners.items()):
             if rp.plugin_name == plugin_name:
                 del self._provisioners[key]
+        self._backend_types = {k: v for k, v in self._backend_types.items() if v[1] != plugin_name}
+        self._providers = {k: v for k, v in self._providers.items() if v[1] != plugin_name}
+        self._events = {k: v for k, v in self._events.items() if v[1] != plugin_name}
         old = self._infos.get(plugin_name)
         if old is not None:
             self._infos[plugin_name] = PluginInfo(old.name, old.distribution, old.version, "failed", reason, old.provisioners, old.hooks)
@@ -250,6 +382,10 @@ class PluginRegistry:
         self.load()
         return sorted(self._infos.values(), key=lambda i: (i.distribution != CORE_DISTRIBUTION, i.distribution, i.name))
 
+    def failed(self) -> list[PluginInfo]:
+        """Plugins that could not load (import, API version, invalid registration)."""
+        return [info for info in self.plugins() if info.status == "failed"]
+
     def provisioners(self) -> list[RegisteredProvisioner]:
         self.load()
         return sorted(self._provisioners.values(), key=lambda rp: (rp.spec.type, rp.spec.name))
@@ -258,8 +394,72 @@ class PluginRegistry:
         return sorted({rp.spec.type for rp in self.provisioners()})
 
     def events(self) -> list[str]:
+        """Every event: core's in flow order, then the plugins' by name."""
         self.load()
         return list(BUILTIN_EVENTS) + sorted(self._events)
+
+    def event_specs(self) -> list[EventSpec]:
+        self.load()
+        return [*BUILTIN_EVENT_SPECS, *(spec for _, (spec, _owner) in sorted(self._events.items()))]
+
+    def events_after(self, event: str) -> list[str]:
+        """Plugin events that fire right after ``event``, each followed by its own followers (by name)."""
+        self.load()
+        order: list[str] = []
+        for name in sorted(n for n, (spec, _) in self._events.items() if spec.after == event):
+            order.append(name)
+            order.extend(self.events_after(name))
+        return order
+
+    def backend_types(self) -> dict[str, BackendType]:
+        self.load()
+        return {name: backend_type for name, (backend_type, _) in self._backend_types.items()}
+
+    def credential_providers(self) -> list[CredentialProvider]:
+        self.load()
+        return [provider for provider, _ in self._providers.values()]
+
+    def credential_provider(self, name: str, provider_type: str) -> CredentialProvider | None:
+        self.load()
+        found = self._providers.get((name, provider_type))
+        return found[0] if found is not None else None
+
+    def build_credentials(self, name: str, provider_type: str, settings: Mapping[str, Any]) -> Credentials | None:
+        """Credentials from the registered provider; else from the deprecated ``resolve_credentials`` hook."""
+        provider = self.credential_provider(name, provider_type)
+        if provider is not None:
+            return provider.create(settings)
+        legacy = self.pm.hook.resolve_credentials(cloud=name, provider_type=provider_type, settings=settings)
+        if legacy is not None and not isinstance(legacy, Credentials):
+            raise TypeError(f"resolve_credentials returned {type(legacy).__name__}, which lacks fingerprint(), secrets() or terraform_env()")
+        return legacy
+
+    def register_commands(self, group: click.Group) -> None:
+        """Let every plugin add its commands to ``group`` once; a name already taken is reported."""
+        self.load()
+        for impl in self.pm.hook.register_commands.get_hookimpls()[::-1]:  # pluggy's order is last-registered first
+            before = dict(group.commands)
+            try:
+                impl.function(group)
+            except Exception as exc:  # noqa: BLE001 - a plugin's bug fails that plugin only
+                group.commands.clear()
+                group.commands.update(before)
+                self._fail(impl.plugin_name, f"register_commands raised {type(exc).__name__}: {exc}")
+                continue
+            taken = [name for name, command in before.items() if group.commands.get(name) is not command]
+            for name in taken:
+                group.commands[name] = before[name]
+            if taken:
+                info = self._infos[impl.plugin_name]
+                note = f"command '{taken[0]}' is already provided by another plugin; not added"
+                self._infos[impl.plugin_name] = PluginInfo(
+                    info.name, info.distribution, info.version, info.status, "; ".join(filter(None, [info.reason, note])),
+                    info.provisioners, info.hooks, info.backend_types, info.credential_providers, info.events,
+                )  # fmt: skip
+
+    def validate_component(self, **kwargs: Any) -> None:
+        self.load()
+        self.pm.hook.validate_component(**kwargs)
 
     def hook_options(self, rp: RegisteredProvisioner, event: str) -> Mapping[str, Any]:
         """The ``@hookimpl`` options (tryfirst, trylast…) of ``rp`` for ``event``."""
@@ -270,15 +470,17 @@ class PluginRegistry:
         return {}
 
     def call_lifecycle(self, rp: RegisteredProvisioner, event: str, kwargs: Mapping[str, Any]) -> Any:
-        """Call one provisioner's hook for ``event`` (wrappers and tracing still apply)."""
-        others = [p.plugin for p in self._provisioners.values() if p.plugin is not rp.plugin]
+        """Call one provisioner's hook for ``event`` (other plugins' wrappers and tracing still apply)."""
+        hook = getattr(self.pm.hook, hook_name(event))
+        others = [impl.plugin for impl in hook.get_hookimpls() if impl.plugin is not rp.plugin and not (impl.wrapper or impl.hookwrapper)]
         caller = self.pm.subset_hook_caller(hook_name(event), remove_plugins=others)
         results = caller(**kwargs)
         return results[0] if results else None
 
-    def resolve_credentials(self, cloud: str, provider_type: str, settings: Mapping[str, Any]) -> Any:
-        self.load()
-        return self.pm.hook.resolve_credentials(cloud=cloud, provider_type=provider_type, settings=settings)
+
+def _has_spec(pm: pluggy.PluginManager, hook: str) -> bool:
+    caller = getattr(pm.hook, hook, None)
+    return caller is not None and caller.has_spec()
 
 
 def _dist_name(ep: metadata.EntryPoint) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 from attrs import field, frozen
 
 from provisioner_core.errors import ConfigError
@@ -76,6 +77,15 @@ class ResolvedComponent:
                 context={"stack": self.stack, "component": self.name, "source": self.source_file},
             )
         return enabled
+
+    def read_only(self) -> ResolvedComponent:
+        """A copy whose every section is deeply read-only: what provisioners receive."""
+        from provisioner_core.frozen import freeze
+
+        return attrs.evolve(
+            self,
+            **{name: freeze(dict(getattr(self, name))) for name in ("backend", "backends", "vars", "settings", "env", "provision", "auth", "hooks", "metadata")},
+        )
 
     def placement(self) -> Placement:
         return Placement(

@@ -21,7 +21,7 @@ from provisioner_core.stacks.config import ProjectConfig, stack_name_from_vars
 from provisioner_core.stacks.globs import has_magic, matches
 from provisioner_core.stacks.loader import YamlCache
 from provisioner_core.stacks.merge import deep_merge, is_mapping
-from provisioner_core.state.backend_types import BUILTIN_BACKEND_TYPES, DefaultsContext
+from provisioner_core.state.backend_types import BackendType, DefaultsContext
 from provisioner_core.state.workspace import workspace_for
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -29,6 +29,10 @@ YAML_SUFFIXES = (".yaml", ".yml")
 GLOBAL_METADATA_KEYS = frozenset({"labels", "tags", "custom", "enabled", "locked", "terraform_workspace_pattern"})
 # Metadata a component never inherits from its bases (Atmos).
 NOT_INHERITED_METADATA = frozenset({"inherits", "type"})
+# The longest metadata.inherits path (levels of bases) a component may have.
+MAX_INHERITS_DEPTH = 64
+# The longest import chain (a file importing a file importing ...).
+MAX_IMPORT_DEPTH = 64
 
 
 def _normal(path: Path) -> Path:
@@ -77,15 +81,18 @@ class Stack:
 class StackRepository:
     """Stacks of one project, parsed lazily and cached for the whole run."""
 
-    def __init__(self, config: ProjectConfig, cache: YamlCache | None = None) -> None:
+    def __init__(self, config: ProjectConfig, cache: YamlCache | None = None, backend_types: Mapping[str, BackendType] | None = None) -> None:
         self.config = config
         self.cache = cache or YamlCache()
+        # The registered backend types (their Atmos defaults); none: settings are used as written.
+        self.backend_types: Mapping[str, BackendType] = backend_types or {}
         self._documents: dict[Path, Mapping[str, Any]] = {}
         self._stacks: dict[str, Stack] | None = None
         self._components: dict[tuple[str, str], ResolvedComponent] = {}
         self._placements: dict[tuple[str, str], Placement] = {}
         self._global_backends: dict[tuple[str, str], Mapping[str, Any]] = {}
         self._import_paths: dict[tuple[Path, str], list[Path]] = {}
+        self._chains: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._lock = threading.RLock()
 
     # --- files --------------------------------------------------------------------------
@@ -123,6 +130,12 @@ class StackRepository:
         with self._lock:
             if path in self._documents:
                 return self._documents[path]
+        if len(chain) >= MAX_IMPORT_DEPTH:  # each level is a recursive call: stop long before Python's limit
+            shown = " -> ".join(self._relative(p) for p in (*chain, path))
+            raise ConfigError(
+                f"imports nest deeper than {MAX_IMPORT_DEPTH} files: {shown}",
+                hint=f"Import the shared files directly instead of through a chain; at most {MAX_IMPORT_DEPTH} levels (docs/reliability.md).",
+            )
         raw = self.cache.load(path)
         if raw is None:
             raw = {}
@@ -265,8 +278,22 @@ class StackRepository:
             for name in self.component_names(stack_name):
                 yield self.component(stack_name, name)
 
-    def _chain(self, stack: Stack, raw: Mapping[str, Any], name: str, seen: tuple[str, ...] = ()) -> list[Mapping[str, Any]]:
-        """The component and the components it inherits from, in merge order (bases first)."""
+    def _chain(self, stack: Stack, raw: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+        """The component and the components it inherits from, in merge order (bases first), each once."""
+        names, _ = self._chain_names(stack, raw, name, ())
+        return [raw.get(n) or {} for n in names]
+
+    def _chain_names(self, stack: Stack, raw: Mapping[str, Any], name: str, seen: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(the merge order of ``name``'s chain, its longest inherits path), memoised per stack and component.
+
+        Atmos merges a base again on every path that reaches it (2**n merges for a diamond n
+        levels deep). Merging a layer again later makes its values win again, so only the *last*
+        occurrence of each base matters: keeping that one gives the same result in linear time.
+        """
+        key = (stack.name, name)
+        cached = self._chains.get(key)
+        if cached is not None:
+            return cached
         if name in seen:
             raise ConfigError(
                 f"{stack.relative}: metadata.inherits cycle: {' -> '.join((*seen, name))}",
@@ -282,7 +309,8 @@ class StackRepository:
         inherits = metadata.get("inherits") or []
         if isinstance(inherits, str):
             inherits = [inherits]
-        chain: list[Mapping[str, Any]] = []
+        combined: list[str] = []
+        longest: tuple[str, ...] = (name,)
         for base in inherits:
             if base not in raw:
                 close = difflib.get_close_matches(str(base), list(raw), n=3, cutoff=0.5)
@@ -291,9 +319,29 @@ class StackRepository:
                     hint=f"Did you mean: {', '.join(close)}?" if close else "Define the base component in this stack or an import.",
                     context={"stack": stack.name, "component": name},
                 )
-            chain.extend(self._chain(stack, raw, base, (*seen, name)))
-        chain.append(own)
-        return chain
+            if len(seen) >= MAX_INHERITS_DEPTH:  # never recurse further than the limit, whatever the file
+                longest = (*seen, name, base)
+                break
+            base_names, base_longest = self._chain_names(stack, raw, base, (*seen, name))
+            combined.extend(base_names)
+            if len(base_longest) + 1 > len(longest):
+                longest = (name, *base_longest)
+        if len(longest) - 1 > MAX_INHERITS_DEPTH:
+            raise ConfigError(
+                f"{stack.relative}: metadata.inherits goes deeper than {MAX_INHERITS_DEPTH} levels: {' -> '.join(longest)}",
+                hint=f"Flatten the inheritance: a component may inherit through at most {MAX_INHERITS_DEPTH} levels (docs/reliability.md).",
+                context={"stack": stack.name, "component": name},
+            )
+        combined.append(name)
+        kept: list[str] = []
+        present: set[str] = set()
+        for entry in reversed(combined):  # the last occurrence of each base is the one that counts
+            if entry not in present:
+                present.add(entry)
+                kept.append(entry)
+        result = (tuple(reversed(kept)), longest)
+        self._chains[key] = result
+        return result
 
     def placement(self, stack_name: str, name: str) -> Placement:
         """Where a component runs and keeps its state, without merging its other sections (the state guard's view)."""
@@ -337,8 +385,8 @@ class StackRepository:
                 backend_type = layer["backend_type"]
         if backend_type is not None and not isinstance(backend_type, str):
             raise ConfigError(
-                f"{stack.relative}: backend_type of '{name}' must be a string such as s3",
-                hint="Write `backend_type: s3` (or gcs, azurerm, local).",
+                f"{stack.relative}: backend_type of '{name}' must be a string naming a terraform backend",
+                hint="Write e.g. `backend_type: local` (the name terraform gives the backend).",
                 context={"stack": stack.name, "component": name},
             )
         metadata = self._metadata(stack, doc, chain, name)
@@ -355,7 +403,7 @@ class StackRepository:
                 context={"stack": stack.name, "component": name},
             )
         backend = dict(backend or {})
-        definition = BUILTIN_BACKEND_TYPES.get(backend_type or "")
+        definition = self.backend_types.get(backend_type or "")
         if definition is not None and definition.apply_defaults is not None:
             # Atmos fills the state's place in a shared backend from the component's name.
             assert backend_type is not None
@@ -372,8 +420,7 @@ class StackRepository:
         if vars_ is None and "terraform_workspace_pattern" in metadata:
             vars_ = self._section(stack, chain, "vars", name)  # pattern tokens come from the vars
         workspace = workspace_for(
-            enabled=self.config.workspaces_enabled,
-            backend_type=backend_type,
+            enabled=self.config.workspaces_enabled and (definition is None or definition.workspaces),
             stack=stack.name,
             component=name,
             base_component=base_component,

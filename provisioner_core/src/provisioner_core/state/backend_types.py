@@ -1,22 +1,29 @@
-"""What core must know about a backend type to keep components' states apart.
+"""What core knows about a ``backend_type``: only what the plugin that serves it registers.
 
-A :class:`BackendType` says which settings place one component's state inside a shared
-backend, how Atmos fills them when a stack does not (``workspace_key_prefix``, ``prefix``,
-``key``), and which object a workspace's state is. Types without a definition are compared
-by all of their settings, so two components are only ever merged when they are identical.
+A :class:`BackendType` says which settings name the storage and which place one component's
+state inside it, how Atmos fills those when a stack does not, which object a workspace's
+state is, which settings are secrets terraform must read from its environment, the name
+rules of the resources it names, and how to read a state object. Core registers terraform's
+own ``local`` and ``http`` types the same way (``plugins/builtin/backends``). A type nobody
+registered is compared by all of its settings, so two components are only ever one state
+when their settings are identical.
 """
 
 from __future__ import annotations
 
 import json
-import posixpath
-from collections.abc import Callable, Mapping, MutableMapping
-from typing import Any
+import re
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
 from provisioner_core.redaction import is_secret_entry
-from provisioner_core.state.workspace import DEFAULT_WORKSPACE
+
+if TYPE_CHECKING:
+    from provisioner_core.auth.context import AuthContext
+    from provisioner_core.cache import ClientCache
+    from provisioner_core.stacks.component import ResolvedComponent
 
 
 @frozen
@@ -37,114 +44,83 @@ class DefaultsContext:
         return name if self.separator == "/" else name.replace("/", self.separator)
 
 
+@frozen
+class NameRule:
+    """A provider's limits on one kind of resource name (checked before anything is written)."""
+
+    max_length: int
+    min_length: int = 1
+    pattern: str | None = None  # the whole name must match
+    allowed: str = ""  # the pattern in words, for the error
+    kind: str = ""  # what the name names, e.g. the terraform resource type, for the error
+
+    def problems(self, name: str) -> list[str]:
+        found = []
+        if len(name) > self.max_length:
+            found.append(f"is {len(name)} characters, over the limit of {self.max_length}")
+        elif len(name) < self.min_length:
+            found.append(f"is {len(name)} characters, under the minimum of {self.min_length}")
+        if self.pattern is not None and not re.fullmatch(self.pattern, name):
+            found.append(f"has characters or a form not allowed ({self.allowed})")
+        return found
+
+
 DefaultsRule = Callable[[MutableMapping[str, Any], DefaultsContext], None]
 ObjectRule = Callable[[Mapping[str, Any], str], str]
+# Settings -> the storage's name, when it must be parsed out of them (e.g. host/database of a connection string).
+StorageRule = Callable[[Mapping[str, Any]], str]
+# Settings -> secrets hidden inside values (a password in a connection string), for redaction.
+SecretsRule = Callable[[Mapping[str, Any]], "Iterable[str]"]
+# (settings, auth) -> the variables terraform needs for this backend (replacing secret_env's plain move).
+EnvRule = Callable[[Mapping[str, Any], "AuthContext"], Mapping[str, str]]
+# Reads the component's state object through its backend: its bytes, or None when there is none.
+StateReader = Callable[["ResolvedComponent", "AuthContext", "ClientCache"], "bytes | None"]
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _dict(value: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(value)
 
 
 @frozen
 class BackendType:
-    """One ``backend_type`` value and its state-placement rules."""
+    """One ``backend_type`` value and its rules, as the plugin serving it registers them.
+
+    ``location_keys`` come first-most-important: the first is the setting a tool changes to
+    give a component its own state (``key``, ``prefix``).
+    """
 
     name: str
-    scheme: str  # how an address starts, e.g. "s3://"
-    address_keys: tuple[str, ...]  # settings shown in the address after the scheme (bucket; account, container)
-    # Settings that name the storage itself (the address keys plus e.g. a custom endpoint).
-    identity_keys: tuple[str, ...]
-    # Settings that only say where one component's state sits inside that storage.
-    location_keys: tuple[str, ...]
-    state_object: ObjectRule  # (backend settings, workspace) -> the state object's path
-    apply_defaults: DefaultsRule | None = None
+    scheme: str = ""  # how an address starts, e.g. "local:"
+    address_keys: tuple[str, ...] = field(default=(), converter=_tuple)  # settings shown after the scheme
+    identity_keys: tuple[str, ...] = field(default=(), converter=_tuple)  # settings that name the storage itself
+    location_keys: tuple[str, ...] = field(default=(), converter=_tuple)  # settings that place one state inside it
+    state_object: ObjectRule | None = None  # (settings, workspace) -> the state object's path
+    apply_defaults: DefaultsRule | None = None  # fills Atmos's defaults in place
+    workspaces: bool = True  # False: terraform has no workspaces for this backend (http)
+    secret_env: Mapping[str, str] = field(factory=dict, converter=_dict)  # secret setting -> variable terraform reads it from
+    name_rules: Mapping[str, NameRule] = field(factory=dict, converter=_dict)  # setting -> rule for the name it holds
+    read_state: StateReader | None = None
+    description: str = ""
+    storage: StorageRule | None = None  # instead of address_keys, when the storage's name must be parsed
+    secret_values: SecretsRule | None = None  # secrets inside settings, masked in every output
+    terraform_env: EnvRule | None = None  # what terraform needs in its environment for this backend
 
     @property
     def location_hint(self) -> str:
         """The settings a user changes to move one component's state, for error hints."""
-        return " or ".join(f"backend.{self.name}.{key}" for key in self.location_keys)
-
-
-def _text(settings: Mapping[str, Any], key: str) -> str:
-    value = settings.get(key)
-    return "" if value is None else str(value)
-
-
-def _unset(settings: Mapping[str, Any], key: str) -> bool:
-    value = settings.get(key)
-    return not isinstance(value, str) or value == ""
-
-
-# --- the built-in rules (Atmos internal/exec/stack_processor_backend.go; terraform's backends) ---
-
-
-def _s3_defaults(backend: MutableMapping[str, Any], ctx: DefaultsContext) -> None:
-    if _unset(backend, "workspace_key_prefix"):
-        backend["workspace_key_prefix"] = ctx.prefix
-
-
-def _s3_object(backend: Mapping[str, Any], workspace: str) -> str:
-    key = _text(backend, "key")
-    if workspace == DEFAULT_WORKSPACE:
-        return key
-    # terraform's S3 backend: <workspace_key_prefix>/<workspace>/<key>, prefix "env:" by default.
-    return f"{_text(backend, 'workspace_key_prefix') or 'env:'}/{workspace}/{key}"
-
-
-def _gcs_defaults(backend: MutableMapping[str, Any], ctx: DefaultsContext) -> None:
-    if _unset(backend, "prefix"):
-        backend["prefix"] = ctx.prefix
-
-
-def _gcs_object(backend: Mapping[str, Any], workspace: str) -> str:
-    # terraform's GCS backend: path.Join(prefix, workspace + ".tfstate"), the default workspace included.
-    return posixpath.normpath(posixpath.join(_text(backend, "prefix"), f"{workspace}.tfstate")).lstrip("/")
-
-
-def _azurerm_defaults(backend: MutableMapping[str, Any], ctx: DefaultsContext) -> None:
-    if isinstance(ctx.own_backend.get("key"), str):
-        return  # the component wrote its own key
-    existing = backend.get("key")
-    global_key = ctx.global_backend.get("key")
-    if isinstance(existing, str) and existing and (not isinstance(global_key, str) or global_key != existing):
-        return  # a key authored by an inherited component: keep it (Atmos shouldPreserveAuthoredKey)
-    parts = [global_key] if isinstance(global_key, str) else []
-    backend["key"] = "/".join([*parts, f"{ctx.prefix}.terraform.tfstate"])
-
-
-def _azurerm_object(backend: Mapping[str, Any], workspace: str) -> str:
-    key = _text(backend, "key")
-    # terraform's azurerm backend appends "env:<workspace>" to the blob name.
-    return key if workspace == DEFAULT_WORKSPACE else f"{key}env:{workspace}"
-
-
-# Not terraform's terraform.tfstate.d: with workspaces there, `terraform init -reconfigure` of a local
-# backend asks to migrate them and fails without a terminal (terraform 1.11).
-LOCAL_WORKSPACE_DIR = "terraform.tfstate.workspaces"
-
-
-def _local_defaults(backend: MutableMapping[str, Any], ctx: DefaultsContext) -> None:
-    if _unset(backend, "workspace_dir"):
-        backend["workspace_dir"] = LOCAL_WORKSPACE_DIR
-
-
-def _local_object(backend: Mapping[str, Any], workspace: str) -> str:
-    # Relative to the component folder, which is part of a local state's address.
-    if workspace == DEFAULT_WORKSPACE:
-        return _text(backend, "path") or "terraform.tfstate"
-    return posixpath.join(_text(backend, "workspace_dir") or LOCAL_WORKSPACE_DIR, workspace, "terraform.tfstate")
-
-
-BUILTIN_BACKEND_TYPES: Mapping[str, BackendType] = {
-    t.name: t
-    for t in (
-        BackendType("s3", "s3://", ("bucket",), ("bucket", "endpoint", "endpoints"), ("key", "workspace_key_prefix"), _s3_object, _s3_defaults),
-        BackendType("gcs", "gs://", ("bucket",), ("bucket", "storage_custom_endpoint"), ("prefix",), _gcs_object, _gcs_defaults),
-        BackendType(
-            "azurerm", "azurerm://", ("storage_account_name", "container_name"), ("storage_account_name", "container_name", "endpoint"), ("key",),
-            _azurerm_object, _azurerm_defaults,
-        ),
-        BackendType("local", "local:", (), (), ("path", "workspace_dir"), _local_object, _local_defaults),
-    )
-}
+        keys = self.location_keys or ("key",)
+        return " or ".join(f"backend.{self.name}.{key}" for key in keys)
 
 
 def public_settings(settings: Mapping[str, Any]) -> str:
     """Settings without secrets, as one canonical string (the identity of an unknown backend type)."""
     return json.dumps({k: v for k, v in sorted(settings.items()) if not is_secret_entry(k, v)}, sort_keys=True, default=str)
+
+
+def install_hint(backend_type: str) -> str:
+    """Where a provisioner for a backend type comes from, by the project's naming rule."""
+    return f"pip install provisioner-backend-{backend_type}"

@@ -15,14 +15,14 @@ from pathlib import Path
 from provisioner_core.errors import ProvisionerError, ResourceConflict
 from provisioner_core.stacks.component import Placement, ResolvedComponent
 from provisioner_core.stacks.resolver import StackRepository
-from provisioner_core.state.backend_types import BUILTIN_BACKEND_TYPES, BackendType
+from provisioner_core.state.backend_types import BackendType
 from provisioner_core.state.location import StateLocation, locate
 
 # The guard reads these fields only; resolved components and the resolver's placements both have them.
 Placed = ResolvedComponent | Placement
 
 
-def location_of(component: Placed, terraform_base: Path, types: Mapping[str, BackendType] = BUILTIN_BACKEND_TYPES) -> StateLocation:
+def location_of(component: Placed, terraform_base: Path, types: Mapping[str, BackendType]) -> StateLocation:
     folder = os.path.join(terraform_base, component.terraform_component)  # a string join: this runs for every component
     return locate(component.backend_type, component.backend, component.workspace, folder, types)
 
@@ -30,9 +30,9 @@ def location_of(component: Placed, terraform_base: Path, types: Mapping[str, Bac
 class StateIndex:
     """Every runnable component's state location, indexed once per run (from the resolver's cheap placements)."""
 
-    def __init__(self, repository: StackRepository, types: Mapping[str, BackendType] = BUILTIN_BACKEND_TYPES) -> None:
+    def __init__(self, repository: StackRepository) -> None:
         self.repository = repository
-        self.types = types
+        self.types: Mapping[str, BackendType] = repository.backend_types
         self._index: dict[tuple[str, str, str], list[Placement]] | None = None
         self._lock = threading.Lock()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from attrs import frozen
 
-from provisioner_core.state.backend_types import BUILTIN_BACKEND_TYPES, BackendType, public_settings
+from provisioner_core.state.backend_types import BackendType, public_settings
 
 LOCAL = "local"
 
@@ -21,7 +21,7 @@ class StateLocation:
     backend_type: str
     identity: str  # the storage, canonical (bucket and endpoint; account and container; all settings)
     object: str  # the state object inside it (workspace applied)
-    address: str  # for people: s3://bucket/vpc/dev/terraform.tfstate
+    address: str  # for people: <scheme><storage>/<object>, e.g. local:/work/vpc/terraform.tfstate
     workspace: str
 
     @property
@@ -34,14 +34,17 @@ def locate(
     backend: Mapping[str, Any],
     workspace: str,
     folder: str,
-    types: Mapping[str, BackendType] = BUILTIN_BACKEND_TYPES,
+    types: Mapping[str, BackendType],
 ) -> StateLocation:
     """Where terraform keeps this state; ``folder`` is the component's terraform folder (local state)."""
+    from provisioner_core.plugins.builtin.backends import LOCAL as LOCAL_TYPE
+
     kind = backend_type or LOCAL
-    if backend_type is None:
-        backend = {"workspace_dir": "terraform.tfstate.d"}  # no backend block: terraform's implicit local backend
     definition = types.get(kind)
-    if definition is None:
+    if backend_type is None:
+        # No backend block: terraform's implicit local backend, workspaces in terraform.tfstate.d.
+        backend, definition = {"workspace_dir": "terraform.tfstate.d"}, LOCAL_TYPE
+    if definition is None or definition.state_object is None:
         # Unknown to us: identical settings (secrets aside) and workspace mean the same state.
         identity = public_settings(backend)
         return StateLocation(kind, identity, f"workspace:{workspace}", f"{kind} backend {identity}, workspace {workspace}", workspace)
@@ -50,8 +53,13 @@ def locate(
         obj = os.path.normpath(os.path.join(folder, obj))
         return StateLocation(kind, "", obj, f"{definition.scheme}{obj}", workspace)
     identity = _canonical({k: backend.get(k) for k in definition.identity_keys if backend.get(k) not in (None, "")})
-    storage = "/".join(str(backend.get(k) or "") for k in definition.address_keys)
-    return StateLocation(kind, identity, obj, f"{definition.scheme}{storage}/{obj}", workspace)
+    if definition.storage is not None:
+        storage = definition.storage(backend)
+        identity = f"{storage}\0{identity}"
+    else:
+        storage = "/".join(str(backend.get(k) or "") for k in definition.address_keys)
+    separator = "/" if storage and obj else ""
+    return StateLocation(kind, identity, obj, f"{definition.scheme}{storage}{separator}{obj}", workspace)
 
 
 def _canonical(value: Mapping[str, Any]) -> str:

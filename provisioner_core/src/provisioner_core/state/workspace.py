@@ -2,8 +2,8 @@
 
 Rules (Atmos ``internal/exec/stack_utils.go`` BuildTerraformWorkspace, checked at 0a1cb44):
 
-1. workspaces off (``components.terraform.workspaces_enabled: false``, or an ``http``
-   backend, which has none) -> ``default``;
+1. workspaces off (``components.terraform.workspaces_enabled: false``, or a backend type
+   without workspaces, such as ``http``) -> ``default``;
 2. ``metadata.terraform_workspace_pattern`` -> its ``{tokens}`` replaced from the vars;
 3. ``metadata.terraform_workspace`` -> taken literally;
 4. a derived component (``metadata.component`` names another folder) -> ``<stack>-<component>``;
@@ -22,8 +22,6 @@ from typing import Any
 from provisioner_core.errors import ConfigError
 
 DEFAULT_WORKSPACE = "default"
-# Backend types that have no workspaces at all.
-NO_WORKSPACE_BACKENDS = frozenset({"http"})
 _TOKEN = re.compile(r"\{([a-z_-]+)\}")
 # Pattern tokens read from the component's vars (Atmos's context).
 _VAR_TOKENS = ("namespace", "tenant", "environment", "stage", "region")
@@ -34,7 +32,6 @@ _VALID = re.compile(r"^[A-Za-z0-9._~-]+$")
 def workspace_for(
     *,
     enabled: bool,
-    backend_type: str | None,
     stack: str,
     component: str,
     base_component: str,
@@ -42,8 +39,11 @@ def workspace_for(
     vars_: Mapping[str, Any],
     where: str,
 ) -> str:
-    """The workspace name; ``where`` names the component in errors (``stacks/dev.yaml: vpc``)."""
-    if not enabled or backend_type in NO_WORKSPACE_BACKENDS:
+    """The workspace name; ``where`` names the component in errors (``stacks/dev.yaml: vpc``).
+
+    ``enabled``: workspaces are on for the project and the component's backend type has them.
+    """
+    if not enabled:
         return DEFAULT_WORKSPACE
     if "terraform_workspace_template" in metadata:
         raise ConfigError(

@@ -22,8 +22,9 @@ from attrs import define, field
 from provisioner_core import events as ev
 from provisioner_core.auth import AuthContext
 from provisioner_core.errors import ConfigError
+from provisioner_core.orchestrator import prepare, run_provisioners
 from provisioner_core.results import Outcome
-from provisioner_core.session import Provisioning, check_component_runs
+from provisioner_core.session import Provisioning
 from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.state.workspace import DEFAULT_WORKSPACE
 from provisioner_core.terraform import files, process
@@ -37,10 +38,6 @@ AROUND: dict[str, tuple[str, str]] = {
     "apply": (ev.BEFORE_TERRAFORM_APPLY, ev.AFTER_TERRAFORM_APPLY),
     "destroy": (ev.BEFORE_TERRAFORM_APPLY, ev.AFTER_TERRAFORM_APPLY),
 }
-
-# A callable a later feature (environment placeholders) can use to refuse a component.
-ComponentCheck = Callable[[ResolvedComponent], None]
-
 
 @define
 class TerraformRun:
@@ -86,8 +83,10 @@ class _Flow:
         hooks: list[UserHook],
         status: Callable[[str], None],
         command_runner: Callable[[Sequence[str], Path, Mapping[str, str]], int],
+        report: Callable[[list[Outcome]], None] | None = None,
     ) -> None:
         self.command_runner = command_runner
+        self.report = report
         self.provisioning = provisioning
         self.run = run
         self.component = component
@@ -98,13 +97,21 @@ class _Flow:
         self.cwd = provisioning.config.root
 
     def event(self, name: str) -> None:
+        """Fire ``name``, then every plugin event declared to fire right after it."""
+        for event in (name, *self.provisioning.registry.events_after(name)):
+            self._fire(event)
+
+    def _fire(self, name: str) -> None:
         self.run.events.append(name)
 
         def announce(rp: Any) -> None:
             verb = "Planning" if self.run.dry_run else "Running"
             self.status(f"{verb} {rp.spec.type} provisioner ({rp.spec.name}) at {name}...")
 
-        self.run.outcomes += self.provisioning.run_event(name, self.component, auth=self.auth, dry_run=self.run.dry_run, on_start=announce)
+        outcomes = run_provisioners(self.provisioning, name, self.component, auth=self.auth, dry_run=self.run.dry_run, on_start=announce)
+        self.run.outcomes += outcomes
+        if self.report is not None and outcomes:
+            self.report(outcomes)
         if self.run.dry_run:
             # User hooks are commands of the user's own: a dry run only lists them.
             self.run.hooks += [{"event": name, "hook": hook.name, "would_run": True} for hook in self.hooks if name in hook.events]
@@ -130,21 +137,20 @@ def run_terraform(
     interactive: bool | None = None,
     status: Callable[[str], None] = lambda _: None,
     warn: Callable[[str], None] | None = None,
-    checks: Sequence[ComponentCheck] = (),
+    report: Callable[[list[Outcome]], None] | None = None,
 ) -> TerraformRun:
     """Run one terraform subcommand for a component with the provisioners around it.
 
     ``dry_run``: provisioners plan only, no file is written and terraform does not run; the
-    commands that would run are recorded in ``TerraformRun.commands``.
+    commands that would run are recorded in ``TerraformRun.commands``. ``report`` receives each
+    event's outcomes as they finish (the CLI prints them in text mode).
     """
     if subcommand not in SUBCOMMANDS:
         raise ConfigError(f"unsupported terraform subcommand '{subcommand}'", hint=f"Supported: {', '.join(SUBCOMMANDS)}.")
     component = provisioning.component(stack, component_name)
-    check_component_runs(component)
-    for check in checks:
-        check(component)
-    # Before anything is written or run: this component must not share another's state.
-    provisioning.check_state_collisions([component])
+    # Before anything is written or run: it runs at all, its provisioners exist, plugins accept it,
+    # and it does not share another component's state.
+    prepare(provisioning, component)
     binary = process.find_binary(terraform_bin or provisioning.config.terraform_command)
     hooks = parse_hooks(component, provisioning.registry.events())
     auth = provisioning.auth(component)
@@ -159,17 +165,19 @@ def run_terraform(
         # terraform and user hooks alike: output redacted line by line unless at a terminal.
         return process.run(argv, cwd, env, redact=provisioning.redactor, stdout=out, stderr=err, interactive=interactive)
 
-    flow = _Flow(provisioning, run, component, auth, hooks, status, command_runner)
+    flow = _Flow(provisioning, run, component, auth, hooks, status, command_runner, report)
 
     flow.event(ev.BEFORE_COMPONENT_LOAD)
-    folder = files.component_folder(provisioning.config.terraform_base_path, component)
+    # A provisioner at before.component.load may hand over the folder to run in (e.g. vendored code).
+    workdirs = [o.result.workdir for o in run.outcomes if o.result.workdir]
+    folder = files.component_folder(provisioning.config.terraform_base_path, component, Path(workdirs[-1]) if workdirs else None)
     run.folder = str(folder)
     generate_backend = provisioning.config.auto_generate_backend_file
     if dry_run:
         run.generated = [str(p) for p in files.planned_files(folder, component, backend=generate_backend)]
         varfile_name = files.varfile_name(component)
     else:
-        generated = files.write_files(folder, component, backend=generate_backend)
+        generated = files.write_files(folder, component, provisioning.registry.backend_types(), backend=generate_backend, auth=auth)
         run.generated = [str(p) for p in (generated.backend_file, generated.varfile) if p is not None]
         varfile_name = generated.varfile.name
         flow.env = {**process.terraform_env(auth, component.env, generated.secret_vars), **generated.secret_env}

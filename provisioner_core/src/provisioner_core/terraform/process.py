@@ -14,13 +14,6 @@ from typing import IO
 from provisioner_core.auth import AuthContext
 from provisioner_core.errors import ConfigError
 
-# Ambient credential variables, dropped for each cloud the AuthContext provides.
-AMBIENT_CREDENTIALS: Mapping[str, tuple[str, ...]] = {
-    "aws": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"),
-    "gcp": ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CREDENTIALS", "GOOGLE_OAUTH_ACCESS_TOKEN", "GOOGLE_BACKEND_CREDENTIALS", "GOOGLE_IMPERSONATE_SERVICE_ACCOUNT"),
-    "azure": ("ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_TENANT_ID", "ARM_ACCESS_KEY", "ARM_SAS_TOKEN", "ARM_USE_CLI", "ARM_USE_MSI", "ARM_USE_OIDC", "ARM_CLIENT_CERTIFICATE_PATH"),
-}
-
 
 def find_binary(command: str) -> str:
     found = shutil.which(command)
@@ -36,9 +29,9 @@ def terraform_env(auth: AuthContext, component_env: Mapping[str, object], secret
     env = dict(os.environ if base is None else base)
     # The workspace is selected per component (docs/configuration.md); an ambient one would override it.
     env.pop("TF_WORKSPACE", None)
-    for cloud in auth.providers:
-        for name in AMBIENT_CREDENTIALS.get(cloud, ()):
-            env.pop(name, None)
+    # Ambient credentials of every provider in use (the providers name them): never inherited.
+    for name in auth.ambient_env:
+        env.pop(name, None)
     env.update(auth.terraform_env())
     env.update({str(k): "" if v is None else str(v) for k, v in component_env.items()})
     env.update({f"TF_VAR_{name}": value for name, value in secret_vars.items()})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,8 @@ class StackTree:
 
 @frozen
 class CliResult:
+    """What one ``provision`` invocation printed and returned."""
+
     exit_code: int
     stdout: str
     stderr: str
@@ -80,37 +83,38 @@ class CliResult:
 
 
 class CliRunner:
-    """Runs ``provision`` in-process (in ``cwd``) and asserts the exit code."""
+    """Runs ``provision`` in-process for a project folder, and checks its exit code.
+
+    ``cwd`` is the project's folder (its ``atmos.yaml``/``provisioner.yaml`` is found there, as
+    if ``provision`` ran in it; nothing changes the process's working directory); ``registry``
+    is the plugin registry to use (default: every installed plugin). Output and environment are
+    isolated with click's own test runner.
+    """
 
     def __init__(self, cwd: Path | None = None, registry: PluginRegistry | None = None) -> None:
         self.cwd = cwd
         self.registry = registry
 
     def run(self, args: Sequence[str], *, exit_code: int | None = 0, env: Mapping[str, str] | None = None) -> CliResult:
+        """Run ``provision ARGS``; assert the exit code unless ``exit_code`` is None (default: 0, success)."""
+        __tracebackhide__ = True  # a failed exit-code check points at the test's line, not at ours
+        import click.testing
+
         from provisioner_core.cli.main import main
         from provisioner_core.cli.state import CliState
 
-        out, err = io.StringIO(), io.StringIO()
+        runner = click.testing.CliRunner()
         code = 0
-        previous = Path.cwd()
-        saved = {k: os.environ.get(k) for k in (env or {})}
-        try:
-            os.environ.update(env or {})
-            if self.cwd is not None:
-                os.chdir(self.cwd)
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                try:
-                    main(list(args), state=CliState(None, "--debug" in args, self.registry))
-                except SystemExit as exit_:
-                    code = exit_.code if isinstance(exit_.code, int) else 1
-        finally:
-            os.chdir(previous)
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-        result = CliResult(code, out.getvalue(), err.getvalue())
-        if exit_code is not None:
-            assert result.exit_code == exit_code, f"exit code {result.exit_code}, expected {exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        with runner.isolation(env=dict(env or {})) as streams:
+            try:
+                main(list(args), state=CliState(None, "--debug" in args, self.registry, cwd=self.cwd))
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+        out, err = streams[0].getvalue().decode(), streams[1].getvalue().decode()
+        result = CliResult(code, out, err)
+        if exit_code is not None and result.exit_code != exit_code:
+            raise AssertionError(f"exit code {result.exit_code}, expected {exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
         return result

@@ -1,29 +1,37 @@
 """The built-in ``example`` provisioner: writes a marker file, to show the whole lifecycle.
 
 Enable it with ``provision: {example: {enabled: true, path: .provisioned/marker.txt}}``;
-the path is relative to the working directory unless absolute.
+the path is relative to the project root unless absolute.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+
+from attrs import frozen
 
 from provisioner_core.changes import ChangeRecorder
 from provisioner_core.events import BEFORE_TERRAFORM_INIT, MANUAL_PROVISION
 from provisioner_core.hookspecs import hookimpl
-from provisioner_core.options import OptionReader
 from provisioner_core.results import ProvisionResult
+from provisioner_core.schema import option
 from provisioner_core.spec import ProvisionerSpec
 from provisioner_core.stacks.component import ResolvedComponent
+
+
+@frozen
+class ExampleOptions:
+    path: str | None = option(None, description="the marker file (default .provisioned/<stack>/<component>.txt), relative to the project root")
+    content: str | None = option(None, description="what the file holds (default: provisioned <stack>/<component>)")
+
 
 SPEC = ProvisionerSpec(
     name="example",
     type="example",
     events=(BEFORE_TERRAFORM_INIT, MANUAL_PROVISION),
     description="Writes a marker file naming the stack and component (a template for your own)",
+    options=ExampleOptions,
 )
 
 
@@ -32,13 +40,10 @@ def register_provisioner() -> ProvisionerSpec:
     return SPEC
 
 
-def _provision(component: ResolvedComponent, options: Mapping[str, Any], dry_run: bool) -> ProvisionResult:
-    reader = OptionReader(options, "provision.example")
-    path = Path(reader.str("path", f".provisioned/{component.stack}/{component.name}.txt") or "")
-    content = reader.str("content", f"provisioned {component.stack}/{component.name}\n") or ""
+def _provision(component: ResolvedComponent, options: ExampleOptions, dry_run: bool, project_root: Path) -> ProvisionResult:
+    path = project_root / (options.path or f".provisioned/{component.stack}/{component.name}.txt")
+    content = options.content if options.content is not None else f"provisioned {component.stack}/{component.name}\n"
     recorder = ChangeRecorder(f"file {path}", dry_run=dry_run)
-    for warning in reader.unknown_keys(("enabled", "timeout")):
-        recorder.warn(warning)
     existing = path.read_text() if path.exists() else None
     if existing == content:
         return recorder.result()
@@ -54,10 +59,10 @@ def _provision(component: ResolvedComponent, options: Mapping[str, Any], dry_run
 
 
 @hookimpl
-def before_terraform_init(component: ResolvedComponent, options: Mapping[str, Any], dry_run: bool) -> ProvisionResult:
-    return _provision(component, options, dry_run)
+def before_terraform_init(component: ResolvedComponent, options: ExampleOptions, dry_run: bool, project_root: Path) -> ProvisionResult:
+    return _provision(component, options, dry_run, project_root)
 
 
 @hookimpl
-def manual_provision(component: ResolvedComponent, options: Mapping[str, Any], dry_run: bool) -> ProvisionResult:
-    return _provision(component, options, dry_run)
+def manual_provision(component: ResolvedComponent, options: ExampleOptions, dry_run: bool, project_root: Path) -> ProvisionResult:
+    return _provision(component, options, dry_run, project_root)

@@ -1,0 +1,86 @@
+"""``provision env create``: plan, check, then write atomically and (optionally) provision backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from attrs import define, field
+
+from provisioner_core import Outcome, ProvisionerError, Provisioning, ResourceConflict
+from provisioner_env.hooks import call_env_hook
+from provisioner_env.plan import EnvironmentPlan
+from provisioner_env.planner import build_plan
+from provisioner_env.writer import environment_lock, write_all
+
+
+@define
+class CreateResult:
+    plan: EnvironmentPlan
+    dry_run: bool
+    written: list[str] = field(factory=list)
+    outcomes: list[Outcome] = field(factory=list)
+    warnings: list[str] = field(factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.plan.to_dict(diff=self.dry_run),
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "provisioned": [o.to_dict() for o in self.outcomes],
+            "warnings": [*self.plan.warnings, *self.warnings],
+            "ok": True,
+        }
+
+
+def create_environment(
+    provisioning: Provisioning,
+    target: str,
+    source: str | None = None,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    provision: bool = False,
+    status: Callable[[str], None] = lambda _: None,
+) -> CreateResult:
+    """Clone ``source`` (default: the policy's default_source) into ``target``."""
+    status(f"Planning environment {target}" + (f" from {source}..." if source else "..."))
+    plan = build_plan(provisioning, source, target, force=force, provision=provision)
+    provisioning.redactor.add(plan.secrets)
+    result = CreateResult(plan, dry_run)
+    if provision and not plan.components:
+        result.warnings.append("--provision: no component of the target enables provision.backend; nothing to provision")
+    if dry_run:
+        return result
+    root = provisioning.config.root
+    with environment_lock(root, plan.target):
+        # Checked again under the lock: another run may have created the target since the plan.
+        taken = [f.target for f in plan.files if f.existing is None and (root / f.target).exists()]
+        if taken:
+            raise ResourceConflict(
+                f"environment '{plan.target}' was created by another run meanwhile: {', '.join(taken)}",
+                hint="Nothing was written by this run. Pass --force to overwrite it.",
+                context={"target": plan.target},
+            )
+        call_env_hook(provisioning.registry, "before_env_create", plan=plan, config=provisioning.config)
+        result.written = write_all(root, plan.files, force=force)
+    status(f"Wrote {len(result.written)} file(s) for environment {plan.target}")
+    if provision and plan.components:
+        result.outcomes = provision_backends(provisioning, plan, status)
+    call_env_hook(provisioning.registry, "after_env_create", plan=plan, config=provisioning.config, written=list(result.written), outcomes=list(result.outcomes))
+    return result
+
+
+def provision_backends(provisioning: Provisioning, plan: EnvironmentPlan, status: Callable[[str], None]) -> list[Outcome]:
+    """Run the backend provisioners of the new stacks (read fresh from disk), in component order."""
+    fresh = Provisioning(provisioning.config, provisioning.registry)
+    fresh.redactor = provisioning.redactor  # one redactor: every secret seen is masked in the output
+    outcomes: list[Outcome] = []
+    for stack, component in plan.components:
+        status(f"Provisioning the backend of {component} in {stack}...")
+        try:
+            outcomes += fresh.provision("backend", stack, component)
+        except ProvisionerError as error:
+            error.hints = (*error.hints, f"The files of {plan.target} are written; provision again with `provision backend {component} -s {stack}`.")
+            raise
+    return outcomes

@@ -1,0 +1,256 @@
+"""The environment policy: the ``environments:`` key of atmos.yaml / provisioner.yaml.
+
+    environments:
+      default_source: dev
+      protected: [prod, staging]
+      naming: {max_length: 32, vars: [environment, stage]}
+      resources:
+        aurora:
+          type: aws_rds_cluster
+          isolation: isolated          # isolated (one per environment) | shared
+          monthly_cost: 43             # USD per month for one environment
+          names: ["{namespace}-aurora-{stage}"]
+      keys:
+        LINE_CHANNEL_ACCESS_TOKEN: {isolation: isolated, hint: "issue a token for a new LINE channel"}
+        OPENROUTER_API_KEY: shared
+
+Reading it never talks to a cloud; it only validates and returns frozen values.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import field, frozen, validators
+
+from provisioner_core import ConfigError, ProjectConfig, is_secret_key
+from provisioner_env.names import DEFAULT_MAX_ENV_LENGTH, NAME_RULES, normalise_env_name
+
+ISOLATED = "isolated"
+SHARED = "shared"
+ISOLATIONS = (ISOLATED, SHARED)
+DEFAULT_PROTECTED = ("prod", "staging")
+DEFAULT_ENV_VARS = ("environment", "stage", "env")
+_TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}")
+# Sections whose undeclared secret-looking keys are isolated: the values the application receives.
+# `auth` (who deploys) and `backend` (where state lives) are deployment plumbing, copied unless declared.
+APPLICATION_SECTIONS = frozenset({"vars", "env", "settings"})
+
+_TOP_KEYS = ("default_source", "protected", "naming", "resources", "keys")
+_NAMING_KEYS = ("max_length", "pattern", "vars")
+_RESOURCE_KEYS = ("type", "isolation", "monthly_cost", "names", "vars", "component", "max_length", "hint")
+_KEY_KEYS = ("isolation", "hint")
+
+
+def _isolation(instance: Any, attribute: Any, value: str) -> None:
+    if value not in ISOLATIONS:
+        raise ValueError(f"{attribute.name} must be isolated or shared, got {value!r}")
+
+
+@frozen
+class NamingPolicy:
+    max_length: int = DEFAULT_MAX_ENV_LENGTH
+    pattern: str | None = None
+    vars: tuple[str, ...] = DEFAULT_ENV_VARS  # vars whose value is the environment name
+
+
+@frozen
+class ResourcePolicy:
+    """One kind of resource: isolated per environment or shared, its cost and where its names come from."""
+
+    label: str
+    type: str
+    isolation: str = field(validator=_isolation)
+    monthly_cost: float = field(default=0.0, validator=validators.ge(0))
+    names: tuple[str, ...] = ()  # templates over vars: "{namespace}-aurora-{stage}"
+    vars: tuple[str, ...] = ()  # vars whose values are names of this type
+    component: str | None = None  # only this component's vars (default: every component)
+    max_length: int | None = None  # overrides the provider limit (or sets one for an unknown type)
+    hint: str = ""
+
+
+@frozen
+class KeyPolicy:
+    """A secret or env/var key: isolated (new per environment, never copied) or shared (same value)."""
+
+    name: str
+    isolation: str = field(validator=_isolation)
+    hint: str = ""
+
+
+@frozen
+class EnvironmentPolicy:
+    default_source: str = "dev"
+    protected: tuple[str, ...] = DEFAULT_PROTECTED
+    naming: NamingPolicy = NamingPolicy()
+    resources: tuple[ResourcePolicy, ...] = ()
+    keys: tuple[KeyPolicy, ...] = ()
+
+    def key(self, name: str) -> KeyPolicy | None:
+        """The declared policy of a key (case-insensitive: LINE_TOKEN also covers line_token)."""
+        lowered = name.lower()
+        for key in self.keys:
+            if key.name.lower() == lowered:
+                return key
+        return None
+
+    def isolated_key(self, name: Any, section: str) -> KeyPolicy | None:
+        """The policy that makes ``name`` isolated in ``section``, or None when its value is copied.
+
+        Declared keys follow their declaration anywhere; an undeclared secret-looking key is
+        isolated in the application sections (vars, env, settings): credentials are never copied
+        unless the policy says they are shared.
+        """
+        if not isinstance(name, str):
+            return None
+        declared = self.key(name)
+        if declared is not None:
+            return declared if declared.isolation == ISOLATED else None
+        if section in APPLICATION_SECTIONS and is_secret_key(name):
+            return KeyPolicy(name, ISOLATED, "")
+        return None
+
+    def is_shared_key(self, name: str) -> bool:
+        """True for a key declared shared, or a var that names a shared resource (its value is never renamed)."""
+        declared = self.key(name)
+        if declared is not None:
+            return declared.isolation == SHARED
+        return any(name in r.vars for r in self.resources if r.isolation == SHARED)
+
+
+def load_policy(config: ProjectConfig) -> EnvironmentPolicy:
+    """The validated policy; defaults when the project config has no ``environments`` key."""
+    raw = config.raw.get("environments")
+    if raw is None:
+        return EnvironmentPolicy()
+    where = "environments"
+    mapping = _mapping(raw, where)
+    _known(mapping, _TOP_KEYS, where)
+    try:
+        return EnvironmentPolicy(
+            default_source=normalise_env_name(_string(mapping.get("default_source", "dev"), f"{where}.default_source")),
+            protected=tuple(normalise_env_name(p) for p in _strings(mapping.get("protected", list(DEFAULT_PROTECTED)), f"{where}.protected")),
+            naming=_naming(mapping.get("naming"), f"{where}.naming"),
+            resources=tuple(_resource(label, value, f"{where}.resources.{label}") for label, value in _mapping(mapping.get("resources") or {}, f"{where}.resources").items()),
+            keys=tuple(_key(name, value, f"{where}.keys.{name}") for name, value in _mapping(mapping.get("keys") or {}, f"{where}.keys").items()),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}", hint="See docs/environments.md for the policy schema.") from None
+
+
+def _naming(raw: Any, where: str) -> NamingPolicy:
+    if raw is None:
+        return NamingPolicy()
+    mapping = _mapping(raw, where)
+    _known(mapping, _NAMING_KEYS, where)
+    max_length = mapping.get("max_length", DEFAULT_MAX_ENV_LENGTH)
+    if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1:
+        raise ConfigError(f"{where}.max_length must be a positive integer, got {max_length!r}", hint="For example: max_length: 32.")
+    pattern = mapping.get("pattern")
+    if pattern is not None:
+        try:
+            re.compile(_string(pattern, f"{where}.pattern"))
+        except re.error as exc:
+            raise ConfigError(f"{where}.pattern is not a valid regular expression: {exc}", hint='For example: pattern: "^(dev|staging|prod|feature-[a-z0-9-]+)$".') from None
+    env_vars = tuple(_strings(mapping.get("vars", list(DEFAULT_ENV_VARS)), f"{where}.vars"))
+    return NamingPolicy(max_length, pattern, env_vars)
+
+
+def _resource(label: Any, raw: Any, where: str) -> ResourcePolicy:
+    if isinstance(raw, str):
+        raw = {"isolation": raw}
+    mapping = _mapping(raw, where)
+    _known(mapping, _RESOURCE_KEYS, where)
+    isolation = mapping.get("isolation")
+    if isolation not in ISOLATIONS:
+        raise ConfigError(f"{where}.isolation must be isolated or shared, got {isolation!r}", hint="isolated: one per environment; shared: one for all environments.")
+    cost = mapping.get("monthly_cost", 0)
+    if not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost < 0:
+        raise ConfigError(f"{where}.monthly_cost must be a number of USD per month (0 or more), got {cost!r}", hint="For example: monthly_cost: 43.")
+    names = tuple(_strings(mapping.get("names", []), f"{where}.names"))
+    for template in names:
+        if not _TOKEN.search(template):
+            raise ConfigError(f"{where}.names: {template!r} has no {{var}} part", hint='Write names as templates over vars, e.g. "{namespace}-aurora-{stage}".')
+    resource_type = _string(mapping.get("type", str(label)), f"{where}.type")
+    max_length = mapping.get("max_length")
+    if max_length is not None and (not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1):
+        raise ConfigError(f"{where}.max_length must be a positive integer", hint="For example: max_length: 64.")
+    component = mapping.get("component")
+    return ResourcePolicy(
+        label=str(label),
+        type=resource_type,
+        isolation=isolation,
+        monthly_cost=float(cost),
+        names=names,
+        vars=tuple(_strings(mapping.get("vars", []), f"{where}.vars")),
+        component=None if component is None else _string(component, f"{where}.component"),
+        max_length=max_length,
+        hint=_string(mapping.get("hint", ""), f"{where}.hint"),
+    )
+
+
+def _key(name: Any, raw: Any, where: str) -> KeyPolicy:
+    if isinstance(raw, str):
+        raw = {"isolation": raw}
+    mapping = _mapping(raw, where)
+    _known(mapping, _KEY_KEYS, where)
+    isolation = mapping.get("isolation")
+    if isolation not in ISOLATIONS:
+        raise ConfigError(f"{where} must be isolated or shared, got {isolation!r}", hint="isolated: a new value per environment, never copied; shared: the same value everywhere.")
+    return KeyPolicy(str(name), isolation, _string(mapping.get("hint", ""), f"{where}.hint"))
+
+
+def render_name(template: str, vars_: Mapping[str, Any]) -> str | None:
+    """``{namespace}-aurora-{stage}`` over ``vars_``; None when a var is missing or not a scalar."""
+    missing = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal missing
+        found = vars_.get(match.group(1))
+        if found is None or isinstance(found, (Mapping, list, bool)) or found == "":
+            missing = True
+            return ""
+        return str(found)
+
+    rendered = _TOKEN.sub(value, template)
+    return None if missing else rendered
+
+
+def known_type(resource_type: str) -> bool:
+    return resource_type in NAME_RULES
+
+
+# --- small validators ---------------------------------------------------------------------
+
+
+def _mapping(raw: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where} must be a mapping, got {type(raw).__name__}", hint=f"Write {where} as key: value pairs (see docs/environments.md).")
+    return raw
+
+
+def _known(mapping: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in mapping:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            raise ConfigError(
+                f"{where}: unknown key '{key}'",
+                hint=(f"Did you mean '{close[0]}'? " if close else "") + f"Known keys: {', '.join(allowed)}.",
+            )
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, got {type(value).__name__}", hint=f"Quote the value of {where}.")
+    return value
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings", hint=f"Write {where}: [a, b].")
+    return value

@@ -1,0 +1,150 @@
+"""``provision env verify``: the invariants between a target environment and its source.
+
+Each check is named; every violation is one line naming the offending value. Checks:
+``env-name``, ``files``, ``name-limit``, ``same-name``, ``same-state``, ``renamed``,
+``missing-key``, ``isolated-key``, ``placeholder`` and, with ``--check-backends``, ``backend-exists``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import define, field
+
+from provisioner_core import ConfigError, ProvisionerError, Provisioning, is_secret_key
+from provisioner_env.layouts import ATMOS, TFVARS
+from provisioner_env.mapping import NAME_LIMIT, SAME_NAME, SAME_STATE, Finding, mapping_rows
+from provisioner_env.names import normalise_env_name, validate_env_name
+from provisioner_env.placeholders import find_placeholders
+from provisioner_env.planner import environment_files
+from provisioner_env.policy import EnvironmentPolicy, load_policy
+from provisioner_env.substitute import contains
+from provisioner_env.units import Unit, atmos_units, tfvars_units
+from provisioner_env.values import is_placeholder
+
+CHECKS: tuple[str, ...] = ("env-name", "files", NAME_LIMIT, SAME_NAME, SAME_STATE, "renamed", "missing-key", "isolated-key", "placeholder", "backend-exists")
+
+
+@define
+class VerifyResult:
+    source: str
+    target: str
+    checks: list[str] = field(factory=list)
+    violations: list[Finding] = field(factory=list)
+    units: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "target": self.target, "ok": self.ok, "checks": self.checks, "components": self.units,
+                "violations": [v.to_dict() for v in self.violations]}
+
+    def error(self) -> ConfigError:
+        return ConfigError(
+            f"environment '{self.target}' fails {len(self.violations)} check(s) against '{self.source}'",
+            hint=[f"[{v.check}] {v.message}" for v in self.violations],
+            context={"source": self.source, "target": self.target},
+        )
+
+
+def verify_environment(provisioning: Provisioning, target: str, against: str | None = None, *, check_backends: bool = False) -> VerifyResult:
+    policy = load_policy(provisioning.config)
+    source = normalise_env_name(against or policy.default_source)
+    target = normalise_env_name(target)
+    result = VerifyResult(source, target, [c for c in CHECKS if check_backends or c != "backend-exists"])
+    add = result.violations.append
+    try:
+        validate_env_name(target, max_length=policy.naming.max_length, pattern=policy.naming.pattern)
+    except ConfigError as error:
+        add(Finding("env-name", error.message))
+    root = provisioning.config.root
+    source_files = environment_files(provisioning, policy, source)
+    target_files = environment_files(provisioning, policy, target)
+    if not source_files:
+        raise ConfigError(f"no files of environment '{source}' found", hint="Name the source with --against.")
+    if not target_files:
+        add(Finding("files", f"environment '{target}' has no files (expected the clones of {', '.join(f.relative for f in source_files)})"))
+        return result
+    units: list[Unit] = []
+    atmos = [f for f in source_files if f.layout == ATMOS]
+    plain = [f for f in source_files if f.layout == TFVARS]
+    if atmos:
+        found, missing = atmos_units(provisioning.stacks, provisioning.stacks, atmos, source, target, root)
+        units += found
+        result.violations += [Finding("files", f"{target} has no {m}") for m in missing]
+    if plain:
+        found, missing = tfvars_units(root, plain, source, target, lambda rel: (root / rel).read_text() if (root / rel).is_file() else None, provisioning.registry.backend_types())
+        units += found
+        result.violations += [Finding("files", f"{target} has no {m}") for m in missing]
+    result.units = len(units)
+    result.violations += mapping_rows(units, policy, provisioning.registry.backend_types())[1]
+    for unit in units:
+        if unit.target is not None:
+            result.violations += _unit_findings(unit, policy, source)
+    if check_backends:
+        result.violations += _backend_findings(provisioning, units)
+    return result
+
+
+def _unit_findings(unit: Unit, policy: EnvironmentPolicy, source: str) -> list[Finding]:
+    assert unit.target is not None
+    found: list[Finding] = []
+    where = unit.target.label if unit.layout == ATMOS else unit.target.file
+    source_sections, target_sections = unit.source.sections(), unit.target.sections()
+    for section in ("vars", "env"):
+        for key, value in source_sections[section].items():
+            if key not in target_sections[section]:
+                found.append(Finding("missing-key", f"{where}: {section}.{key} is defined in {source} ({unit.source.label}) but missing"))
+                continue
+            isolated = policy.isolated_key(key, section)
+            if isolated is not None and value not in (None, "") and target_sections[section][key] == value:
+                found.append(Finding("isolated-key", f"{where}: {section}.{key} has the same value as in {source}; it is isolated and must be new"))
+    checked: dict[str, Any] = {"vars": dict(unit.target.vars), "env": dict(unit.target.env), "backend": dict(unit.target.backend), "settings": dict(unit.target.settings)}
+    for path in find_placeholders(checked):
+        found.append(Finding("placeholder", f"{where}: {path} is still a REQUIRED: placeholder"))
+    for path, value in _strings(checked):
+        key = path.rsplit(".", 1)[-1]
+        if contains(value, source) and not is_placeholder(value) and not policy.is_shared_key(key) and not path.startswith("settings.depends_on"):
+            shown = "***" if is_secret_key(key) else repr(value)
+            found.append(Finding("renamed", f"{where}: {path} = {shown} still names {source}"))
+    return found
+
+
+def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """(dotted path, text) of every string value, in document order (iterative)."""
+    found: list[tuple[str, str]] = []
+    work: list[tuple[Any, str]] = [(value, path)]
+    while work:
+        item, where = work.pop()
+        if isinstance(item, Mapping):
+            work.extend((child, f"{where}.{key}" if where else str(key)) for key, child in reversed(list(item.items())))
+        elif isinstance(item, list):
+            work.extend((child, f"{where}[{index}]") for index, child in reversed(list(enumerate(item))))
+        elif isinstance(item, str):
+            found.append((where, item))
+    return found
+
+
+def _backend_findings(provisioning: Provisioning, units: list[Unit]) -> list[Finding]:
+    found = []
+    for unit in units:
+        target = unit.target
+        if unit.layout != ATMOS or target is None or not target.backend_enabled() or not target.stack or not target.component:
+            continue
+        try:
+            planned = backend_creates(provisioning, target.stack, target.component)
+        except ProvisionerError as error:
+            found.append(Finding("backend-exists", f"{target.label}: cannot check the backend: {error.message}"))
+            continue
+        if planned:
+            found.append(Finding("backend-exists", f"{target.label}: the state backend does not exist yet (provisioning would {planned[0]})"))
+    return found
+
+
+def backend_creates(provisioning: Provisioning, stack: str, component: str) -> list[str]:
+    """The create calls a dry run of the backend provisioner plans: empty when the backend exists."""
+    outcomes = provisioning.provision("backend", stack, component, dry_run=True)
+    return [str(a) for o in outcomes for a in o.result.actions if a.verb.startswith("create")]

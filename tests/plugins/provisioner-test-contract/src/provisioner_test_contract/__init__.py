@@ -1,0 +1,1 @@
+"""A test plugin distribution built on provisioner-core's public API only."""

@@ -1,0 +1,1 @@
+"""Test plugins: an event declared by one plugin and consumed by another."""
