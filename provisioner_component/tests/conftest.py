@@ -1,4 +1,7 @@
-"""Fixtures: git repositories made in the test, a git call counter on PATH, a local HTTP server, projects."""
+"""Fixtures: git repositories made in the test, a git call counter on PATH, a local HTTP server, projects.
+
+The project and the CLI come from core's pytest kit (``provisioner_*`` fixtures, opted in by the root conftest).
+"""
 
 from __future__ import annotations
 
@@ -14,11 +17,11 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from provisioner_component.cli import component_commands
-from provisioner_core.plugins import PluginRegistry
+from provisioner_component import plugin
 from provisioner_core.testing import CliRunner, StackTree
 from support.component_helpers import Engine, FileServer, GitCounter, GitRepo, module_tf
 
@@ -58,9 +61,9 @@ def repo(tmp_path: Path) -> GitRepo:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> StackTree:
-    """An Atmos-style project (stack names from vars.stage) without stacks yet."""
-    return StackTree(tmp_path / "project")
+def project(provisioner_stack_tree: StackTree) -> StackTree:
+    """The kit's Atmos-style project (stack names from vars.stage), without stacks yet."""
+    return provisioner_stack_tree
 
 
 @pytest.fixture
@@ -69,21 +72,8 @@ def engine(project: StackTree) -> Engine:
 
 
 @pytest.fixture
-def registry() -> PluginRegistry:
-    """Core's built-ins and this distribution's two plugins, nothing else."""
-    return PluginRegistry(environ={"PROVISIONER_LOAD_PLUGINS": "component,component-git-auth"})
-
-
-@pytest.fixture
-def cli(project: StackTree, registry: PluginRegistry) -> CliRunner:
-    """``provision`` in the project, as today's core runs it (the generic per-type command)."""
-    return CliRunner(project.root, registry)
-
-
-@pytest.fixture
-def component_cli(project: StackTree, registry: PluginRegistry, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """``provision`` with this distribution's command group registered as ``component`` (the coming hook)."""
-    from provisioner_core.cli import main
-
-    monkeypatch.setitem(main.BUILTIN_COMMANDS, "component", component_commands)
-    return CliRunner(project.root, registry)
+def cli(provisioner_cli: CliRunner, provisioner_register_plugin: Any) -> CliRunner:
+    """``provision`` in the project with core's built-ins and this distribution's plugin (as installed)."""
+    info = provisioner_register_plugin(plugin.plugin, name="component", distribution="provisioner-component")
+    assert info.status == "loaded", info.reason
+    return provisioner_cli

@@ -1,16 +1,12 @@
-"""Vendoring end to end with real git, a real local HTTP server and real terraform.
+"""The engine with real git and a real local HTTP server: lock, idempotency, local edits, filters, archives.
 
-Terraform runs directly in the vendored working folder: today's core always runs it in
-``components.terraform.base_path/<component>``; ``provision terraform`` will use the working
-folder once the provisioner result can name it.
+Terraform runs on vendored trees through ``provision terraform`` in test_terraform.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,65 +19,13 @@ def git_source(repo: GitRepo, ref: str, subdir: str = "modules/vpc") -> dict[str
     return {"source": f"git::{repo.url}//{subdir}?ref={ref}"}
 
 
-def terraform(folder: Path, *args: str) -> str:
-    binary = shutil.which("terraform")
-    assert binary is not None
-    env = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
-    done = subprocess.run([binary, *args], cwd=folder, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def apply(folder: Path) -> str:
-    terraform(folder, "init", "-input=false", "-no-color")
-    terraform(folder, "apply", "-auto-approve", "-input=false", "-no-color")
-    return terraform(folder, "output", "-raw", "version")
-
-
 def lock(engine: Engine) -> dict:
     return json.loads((engine.root / ".provisioner/component.lock.json").read_text())
 
 
-@pytest.mark.terraform
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
-def test_vendor_v1_apply_bump_to_v2_apply_then_a_third_run_runs_no_git(engine: Engine, repo: GitRepo, git_counter: GitCounter) -> None:
-    first = engine.vendor("dev", "vpc", git_source(repo, "v1"))
-    assert first.status is Status.CREATED
-    workdir = engine.workdir("dev", "vpc")
-    assert first.details["workdir"] == str(workdir)
-    assert sorted(p.name for p in workdir.iterdir()) == ["main.tf", "test"]
-    assert apply(workdir) == "v1"
-
-    second = engine.fresh().vendor("dev", "vpc", git_source(repo, "v2"))
-    assert second.status is Status.UPDATED
-    assert second.details["resolved"]["commit"] == repo.git("rev-parse", "v2^{commit}")
-    assert (workdir / "terraform.tfstate").exists()  # terraform's state survived the swap
-    assert apply(workdir) == "v2"
-
-    git_counter.reset()
-    third = engine.fresh().vendor("dev", "vpc", git_source(repo, "v2"))
-    assert third.status is Status.UNCHANGED
-    assert git_counter.count() == 0
-
-
-@pytest.mark.terraform
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
-def test_two_stacks_pinning_different_tags_get_two_trees(engine: Engine, repo: GitRepo) -> None:
-    engine.vendor("dev", "vpc", git_source(repo, "v2"))
-    engine.vendor("prod", "vpc", git_source(repo, "v1"))
-    dev, prod = engine.workdir("dev", "vpc"), engine.workdir("prod", "vpc")
-    assert dev != prod
-    assert apply(dev) == "v2" and apply(prod) == "v1"
-    # Bumping one stack never touches the other.
-    engine.fresh().vendor("prod", "vpc", git_source(repo, "v2"))
-    assert "v2" in (prod / "main.tf").read_text() and "v2" in (dev / "main.tf").read_text()
-    engine.fresh().vendor("dev", "vpc", git_source(repo, "v1"))
-    assert "v1" in (dev / "main.tf").read_text() and "v2" in (prod / "main.tf").read_text()
-    assert set(lock(engine)["components"]) == {"dev/vpc", "prod/vpc"}
-
-
 def test_the_lock_records_commit_tree_and_files(engine: Engine, repo: GitRepo) -> None:
-    engine.vendor("dev", "vpc", git_source(repo, "v1"))
+    result = engine.vendor("dev", "vpc", git_source(repo, "v1"))
+    assert result.status is Status.CREATED and result.workdir == str(engine.workdir("dev", "vpc"))  # where terraform runs
     entry = lock(engine)["components"]["dev/vpc"]
     assert entry["source"]["ref"] == "v1" and entry["source"]["location"] == repo.url
     assert entry["resolved"] == {"commit": repo.git("rev-parse", "v1^{commit}")}
@@ -151,6 +95,7 @@ def test_a_missing_working_folder_is_restored_from_the_cache_without_git(engine:
 def test_dry_run_writes_nothing_and_runs_no_git(engine: Engine, repo: GitRepo, git_counter: GitCounter) -> None:
     result = engine.vendor("dev", "vpc", git_source(repo, "v1"), dry_run=True)
     assert result.status is Status.PLANNED and result.actions[0].planned and result.actions[0].verb == "vendor"
+    assert result.workdir == str(engine.workdir("dev", "vpc"))  # the folder it would create
     assert not (engine.root / ".provisioner").exists() and git_counter.count() == 0
     engine.vendor("dev", "vpc", git_source(repo, "v1"))
     git_counter.reset()
@@ -206,19 +151,6 @@ def test_a_local_folder_is_vendored_and_followed(engine: Engine, git_counter: Gi
 
 def serve_module(served: FileServer, name: str, version: str) -> Path:
     return tar_gz(served.root / name, {f"vpc-{version}/": ("dir", None), f"vpc-{version}/main.tf": module_tf(version)})
-
-
-@pytest.mark.terraform
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
-def test_an_archive_with_a_checksum_is_vendored_and_applied(engine: Engine, served: FileServer) -> None:
-    bundle = serve_module(served, "vpc-1.2.0.tar.gz", "1.2.0")
-    options = {"source": served.url("vpc-1.2.0.tar.gz") + "//vpc-1.2.0", "checksum": sha256_of(bundle)}
-    assert engine.vendor("dev", "vpc", options).status is Status.CREATED
-    assert apply(engine.workdir("dev", "vpc")) == "1.2.0"
-    served.requests.clear()
-    assert engine.fresh().vendor("dev", "vpc", options).status is Status.UNCHANGED
-    assert served.requests == []  # no network call on a warm run
-    assert lock(engine)["components"]["dev/vpc"]["resolved"] == {"archive_sha256": sha256_of(bundle)}
 
 
 def test_a_wrong_checksum_exits_2_and_writes_nothing(engine: Engine, served: FileServer) -> None:

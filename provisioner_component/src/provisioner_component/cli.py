@@ -1,6 +1,6 @@
 """``provision component …``: pull (one component or ``--all``), list, describe, delete.
 
-A click group for core to register (the coming ``register_commands(cli)`` hook)::
+Registered through core's ``register_commands`` (see plugin.py)::
 
     provision component vpc -s dev [--dry-run] [--force]   # = provision component pull vpc -s dev
     provision component --all [-s dev …] [--jobs 4]        # each distinct (source, ref) fetched once
@@ -8,29 +8,42 @@ A click group for core to register (the coming ``register_commands(cli)`` hook):
     provision component describe vpc -s dev                 # source, lock entry, local edits
     provision component delete vpc -s dev --force           # remove the working folder and its lock entry
 
-It uses core's CLI state (the resolved project, auth and console) and nothing else of core.
+``pull`` runs the provisioner the way every ``provision <type>`` command does, through
+``Provisioning.provision`` (core's checks, typed options, captured output, timeouts); ``--all``
+runs it for every component that enables it, ``--jobs`` at a time, sharing one engine per run
+so each source is fetched once. The engine is imported inside the commands: listing plugins
+(which builds the command list) never loads it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import io
 from collections.abc import Iterator
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from provisioner_component.batch import DEFAULT_JOBS, Item, vendor_all
-from provisioner_component.config import ComponentSource, resolve_source
-from provisioner_component.credentials import GitCredentials
-from provisioner_component.sources import Fetcher
-from provisioner_component.vendor import Vendorer
-from provisioner_core import ConfigError, ProvisionResult, ResolvedComponent
-from provisioner_core.cli.commands import state_of
-from provisioner_core.cli.state import CliState
+from provisioner_component.plugin import FORCE, SECTION, TYPE, git_credentials, vendorer
+from provisioner_core import (
+    OUTPUT_OPTION,
+    CliState,
+    ConfigError,
+    EventFailed,
+    Outcome,
+    ProvisionerError,
+    ResolvedComponent,
+    cli_state,
+    render_outcomes,
+)
 
-TYPE = "component"
-SUBCOMMANDS = ("pull", "list", "describe", "delete")
-OUTPUT = click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+if TYPE_CHECKING:
+    from provisioner_component.config import ComponentSource
+    from provisioner_component.vendor import Vendorer
+
+DEFAULT_JOBS = 4
+STACK_OPTION = click.option("-s", "--stack", "stacks", multiple=True, help="Stack name (repeatable with --all and list).")
 
 
 class _PullByDefault(click.Group):
@@ -44,31 +57,23 @@ class _PullByDefault(click.Group):
 
 @click.group("component", cls=_PullByDefault)
 def component_commands() -> None:
-    """Vendor components' Terraform sources into per-stack working folders (pinned, locked, verified)."""
+    """Vendor components' Terraform sources into per-stack working folders (pinned, locked, verified).
 
-
-def _vendorer(state: CliState, component: ResolvedComponent | None = None) -> Vendorer:
-    root = state.provisioning.config.root
-    credentials = None
-    if component is not None:
-        found = state.provisioning.auth(component).providers.get("git")
-        credentials = found if isinstance(found, GitCredentials) else None
-    return Vendorer(root, fetcher=Fetcher(Vendorer(root).layout, git_credentials=credentials, redact=state.provisioning.redactor))
-
-
-def _source_of(component: ResolvedComponent) -> ComponentSource | None:
-    return resolve_source(component.provision_options(TYPE))
+    \b
+    provision component vpc -s dev [--dry-run] [--force]
+    provision component --all [-s dev]
+    provision component list | describe vpc -s dev | delete vpc -s dev --force
+    """
 
 
 def _one(state: CliState, component_name: str, stacks: tuple[str, ...]) -> ResolvedComponent:
     if len(stacks) != 1:
         raise click.UsageError("give exactly one -s/--stack for one component")
-    component = state.provisioning.component(stacks[0], component_name)
-    state.provisioning.check_runnable(component, TYPE)
-    return component
+    return state.provisioning.component(stacks[0], component_name)
 
 
 def _enabled(state: CliState, stacks: tuple[str, ...]) -> Iterator[ResolvedComponent]:
+    """Every runnable component of ``stacks`` (all by default) that enables the provisioner (or sets source:)."""
     for name in stacks:
         state.provisioning.stacks.stack(name)  # unknown stacks fail up front, with close matches
     for component in state.provisioning.components(list(stacks) or None):
@@ -77,89 +82,131 @@ def _enabled(state: CliState, stacks: tuple[str, ...]) -> Iterator[ResolvedCompo
         yield component
 
 
+def _source_of(component: ResolvedComponent) -> ComponentSource | None:
+    from provisioner_component.config import resolve_source
+
+    return resolve_source(component.provision_options(TYPE), component.plugin_sections.get(SECTION))
+
+
+def _engine(state: CliState, component: ResolvedComponent | None = None) -> Vendorer:
+    provisioning = state.provisioning
+    credentials = git_credentials(provisioning.auth(component)) if component is not None else None
+    return vendorer(provisioning.clients, provisioning.config.root, credentials)
+
+
+# --- pull -----------------------------------------------------------------------------------
+
+
 @component_commands.command("pull")
 @click.argument("component", required=False)
-@click.option("-s", "--stack", "stacks", multiple=True, help="Stack name (repeatable with --all).")
-@click.option("--all", "all_components", is_flag=True, help="Every enabled component of the selected stacks (all by default); each distinct source fetched once.")
+@STACK_OPTION
+@click.option("--all", "all_components", is_flag=True, help="Every component of the selected stacks (all by default) that enables it; each distinct source fetched once.")
 @click.option("--dry-run", is_flag=True, help="Say what would be vendored; no write, no network call, no git run.")
 @click.option("--force", is_flag=True, help="Overwrite local edits and resolve the ref again (a branch moves to its current commit).")
-@click.option("--jobs", type=click.IntRange(1, 32), default=DEFAULT_JOBS, show_default=True, help="With --all: fetches and copies at once.")
-@OUTPUT
+@click.option("--jobs", type=click.IntRange(1, 32), default=DEFAULT_JOBS, show_default=True, help="With --all: components vendored at once.")
+@OUTPUT_OPTION
 @click.pass_context
 def pull_command(ctx: click.Context, component: str | None, stacks: tuple[str, ...], all_components: bool, dry_run: bool, force: bool, jobs: int, output: str) -> None:
     """Vendor COMPONENT's source into its working folder (the default subcommand)."""
-    state = state_of(ctx)
-    state.console.quiet = output == "json"
+    state = cli_state(ctx)
+    state.console.quiet = state.console.quiet or output == "json"
+    FORCE.set(force)  # the run reads it (core hands the context to the provisioner's thread)
     if all_components:
         if component:
             raise click.UsageError("give either a COMPONENT or --all, not both")
-        ctx.exit(_pull_all(state, stacks, dry_run=dry_run, force=force, jobs=jobs, output=output))
+        ctx.exit(_pull_all(state, stacks, dry_run=dry_run, jobs=jobs, output=output))
     if not component:
         raise click.UsageError("give a COMPONENT (or --all)")
-    resolved = _one(state, component, stacks)
-    source = _source_of(resolved)
-    if source is None:
-        raise ConfigError(f"component '{component}' in stack '{resolved.stack}' has provision.component.vendor: false", hint="Set vendor: true (or remove it) to vendor its source.")
-    vendorer = _vendorer(state, resolved)
-    state.console.status(f"{'Planning' if dry_run else 'Vendoring'} {component} in {resolved.stack}...")
-    result = vendorer.vendor(vendorer.target(resolved.stack, resolved.name), source, dry_run=dry_run, force=force)
+    if len(stacks) != 1:
+        raise click.UsageError("give exactly one -s/--stack for one component")
+    stack = stacks[0]
+    state.console.status(f"{'Planning' if dry_run else 'Vendoring'} {component} in {stack}...")
+    try:
+        outcomes = state.provisioning.provision(TYPE, stack, component, dry_run=dry_run)
+    except ProvisionerError as error:
+        if output == "json":
+            done = error.outcomes if isinstance(error, EventFailed) else ()
+            state.console.json(_document(stack, component, dry_run, list(done), error))
+        raise
     if output == "json":
-        state.console.json({"type": TYPE, "stack": resolved.stack, "component": resolved.name, "dry_run": dry_run, "ok": True, "result": result.to_dict()})
+        state.console.json(_document(stack, component, dry_run, outcomes, None))
         return
-    state.console.result(_result_line(resolved.stack, resolved.name, result))
+    state.console.result(render_outcomes(outcomes, dry_run))
 
 
-def _pull_all(state: CliState, stacks: tuple[str, ...], *, dry_run: bool, force: bool, jobs: int, output: str) -> int:
-    items: list[Item] = []
-    vendorer: Vendorer | None = None
-    for component in _enabled(state, stacks):
-        source = _source_of(component)
-        if source is None:
-            continue
-        if vendorer is None:
-            vendorer = _vendorer(state, component)
-        items.append(Item(vendorer.target(component.stack, component.name), source))
-    if vendorer is None:
-        vendorer = _vendorer(state)
-    report = vendor_all(vendorer, items, jobs=jobs, dry_run=dry_run, force=force)
+def _document(stack: str, component: str, dry_run: bool, outcomes: list[Outcome], error: ProvisionerError | None) -> dict[str, Any]:
+    # The same shape as every `provision <type>` command's JSON.
+    return {"type": TYPE, "stack": stack, "component": component, "dry_run": dry_run, "ok": error is None,
+            "results": [o.to_dict() for o in outcomes], "error": None if error is None else error.to_dict()}  # fmt: skip
+
+
+def _pull_all(state: CliState, stacks: tuple[str, ...], *, dry_run: bool, jobs: int, output: str) -> int:
+    components = list(_enabled(state, stacks))
+    # Nothing runs when one of them would write another's state (core's guard, once for the batch).
+    state.provisioning.check_state_collisions(components)
+    results: list[tuple[ResolvedComponent, list[Outcome], ProvisionerError | None]] = []
+
+    def pull(component: ResolvedComponent) -> tuple[ResolvedComponent, list[Outcome], ProvisionerError | None]:
+        try:
+            return component, state.provisioning.provision(TYPE, component.stack, component.name, dry_run=dry_run), None
+        except ProvisionerError as error:  # one component's failure does not stop the others
+            return component, list(error.outcomes) if isinstance(error, EventFailed) else [], error
+
+    context = contextvars.copy_context()  # --force reaches every worker
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="component") as pool:
+        results = list(pool.map(lambda c: context.copy().run(pull, c), components))
+    fetches = sum(_engine(state, c).fetcher.fetches for c in _distinct_credentials(state, components))
+    # The highest code is reported: 5 network > 4 conflict > 3 permission > 2 config > 1 general.
+    exit_code = max((error.exit_code for _, _, error in results if error is not None), default=0)
+    counts: dict[str, int] = {}
+    for _, outcomes, error in results:
+        status = "failed" if error is not None else ",".join(sorted({o.result.status.value for o in outcomes})) or "unchanged"
+        counts[status] = counts.get(status, 0) + 1
     if output == "json":
         state.console.json(
-            {"type": TYPE, "dry_run": dry_run, "ok": report.exit_code == 0, "exit_code": report.exit_code,
-             "sources_fetched": report.fetches, "results": [r.to_dict() for r in report.results]}
-        )
-        return report.exit_code
-    for entry in report.results:
-        if entry.error is not None:
-            state.console.result(f"{entry.item.target.stack}\t{entry.item.target.component}\tfailed (exit {entry.error.exit_code}): {entry.error.message}")
-        elif entry.result is not None:
-            state.console.result(_result_line(entry.item.target.stack, entry.item.target.component, entry.result))
-    failed = sum(1 for r in report.results if r.error is not None)
-    state.console.result(f"{len(report.results)} components, {report.groups} distinct sources to fetch, {report.fetches} fetches, {failed} failed")
-    return report.exit_code
+            {"type": TYPE, "dry_run": dry_run, "ok": exit_code == 0, "exit_code": exit_code,
+             "results": [{"stack": c.stack, "component": c.name, "ok": e is None, "results": [o.to_dict() for o in o_], "error": None if e is None else e.to_dict()}
+                         for c, o_, e in results],
+             "metrics": {"components": len(results), "fetches": fetches, "jobs": jobs, "statuses": counts}}
+        )  # fmt: skip
+        return exit_code
+    lines = [render_outcomes(outcomes, dry_run) for _, outcomes, error in results if error is None]
+    for component, _, error in results:
+        if error is not None:
+            lines.append(f"! {TYPE} {component.stack}/{component.name}: failed (exit {error.exit_code}): {error.message}")
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    lines.append(f"{len(results)} components ({summary or 'none'}); {fetches} source fetches")
+    state.console.result("\n".join(lines))
+    for _, _, error in results:
+        if error is not None:
+            state.console.error(error)
+    return exit_code
 
 
-def _result_line(stack: str, component: str, result: ProvisionResult) -> str:
-    line = f"{stack}\t{component}\t{result.status.value}\t{result.details.get('workdir', '')}"
-    for action in result.actions:
-        line += f"\n  {'would ' if action.planned else ''}{action.verb}: {action.detail}"
-    for warning in result.warnings:
-        line += f"\n  warning: {warning}"
-    return line
+def _distinct_credentials(state: CliState, components: list[ResolvedComponent]) -> list[ResolvedComponent]:
+    """One component per distinct git identity: each has its own engine (and fetch counter) in the run."""
+    seen: dict[str, ResolvedComponent] = {}
+    for component in components:
+        credentials = git_credentials(state.provisioning.auth(component))
+        seen.setdefault(credentials.fingerprint() if credentials else "", component)
+    return list(seen.values())
+
+
+# --- list, describe, delete -----------------------------------------------------------------
 
 
 @component_commands.command("list")
-@click.option("-s", "--stack", "stacks", multiple=True, help="Only these stacks (repeatable).")
-@OUTPUT
+@STACK_OPTION
+@OUTPUT_OPTION
 @click.pass_context
 def list_command(ctx: click.Context, stacks: tuple[str, ...], output: str) -> None:
-    """List components with provision.component: working folder, lock state and local edits."""
-    state = state_of(ctx)
-    vendorer = _vendorer(state)
+    """List the components that vendor a source: working folder, lock state and local edits."""
+    state = cli_state(ctx)
+    engine = _engine(state)
     rows = []
     for component in _enabled(state, stacks):
         source = _source_of(component)
-        inspection = vendorer.inspect(vendorer.target(component.stack, component.name), source)
-        row = inspection.to_dict()
+        row = engine.inspect(engine.target(component.stack, component.name), source).to_dict()
         row["source"] = source.label() if source else None
         rows.append(row)
     if output == "json":
@@ -173,16 +220,21 @@ def list_command(ctx: click.Context, stacks: tuple[str, ...], output: str) -> No
 
 @component_commands.command("describe")
 @click.argument("component")
-@click.option("-s", "--stack", "stacks", multiple=True, required=True, help="Stack name.")
-@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@STACK_OPTION
+@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True, help="Output format.")
 @click.pass_context
 def describe_command(ctx: click.Context, component: str, stacks: tuple[str, ...], output: str) -> None:
     """Show a component's source, its lock entry and any local edits."""
-    state = state_of(ctx)
+    state = cli_state(ctx)
     resolved = _one(state, component, stacks)
+    if not resolved.is_enabled(TYPE):
+        raise ConfigError(
+            f"component '{component}' in stack '{resolved.stack}' vendors no source",
+            hint="Give it a source: section (or provision.component: {enabled: true, source: ...}).",
+        )
     source = _source_of(resolved)
-    vendorer = _vendorer(state)
-    inspection = vendorer.inspect(vendorer.target(resolved.stack, resolved.name), source)
+    engine = _engine(state)
+    inspection = engine.inspect(engine.target(resolved.stack, resolved.name), source)
     document: dict[str, Any] = {
         "stack": resolved.stack,
         "component": resolved.name,
@@ -207,16 +259,18 @@ def describe_command(ctx: click.Context, component: str, stacks: tuple[str, ...]
 
 @component_commands.command("delete")
 @click.argument("component")
-@click.option("-s", "--stack", "stacks", multiple=True, required=True, help="Stack name.")
+@STACK_OPTION
 @click.option("--force", is_flag=True, help="Required: confirms the deletion.")
 @click.option("--dry-run", is_flag=True, help="Say what would be deleted.")
 @click.pass_context
 def delete_command(ctx: click.Context, component: str, stacks: tuple[str, ...], force: bool, dry_run: bool) -> None:
     """Delete a component's vendored working folder and its lock entry (needs --force)."""
-    state = state_of(ctx)
+    state = cli_state(ctx)
     resolved = _one(state, component, stacks)
     if not force and not dry_run:
         raise click.UsageError("delete removes the working folder: confirm with --force (or look first with --dry-run)")
-    vendorer = _vendorer(state)
-    result = vendorer.delete(vendorer.target(resolved.stack, resolved.name), dry_run=dry_run)
-    state.console.result(_result_line(resolved.stack, resolved.name, result))
+    engine = _engine(state)
+    target = engine.target(resolved.stack, resolved.name)
+    result = engine.delete(target, dry_run=dry_run)
+    lines = [f"{'would ' if a.planned else ''}{a}" for a in result.actions] or [f"nothing to delete: {target.workdir}"]
+    state.console.result(f"{resolved.stack}/{resolved.name}: " + "; ".join(lines))

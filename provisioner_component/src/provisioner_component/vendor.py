@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import attrs
 from attrs import field, frozen
 
 from provisioner_component.config import ComponentSource
@@ -34,13 +35,13 @@ from provisioner_component.tree import (
     PathFilter,
     Pick,
     carry_runtime,
-    seed_runtime,
     compare,
     file_digest,
     is_runtime,
     materialize,
     remove_tree,
     scan,
+    seed_runtime,
     select,
     tree_digest,
 )
@@ -143,7 +144,7 @@ class Vendorer:
             plan = self.plan(target, source, force=force, where=where)
         recorder.details.update(self._details(target, source, plan.entry))
         if plan.action == "unchanged":
-            return recorder.result()
+            return self._result(recorder, target)
         check_fetchable(source, where)  # refusals that need no network come first, in dry runs too
         verb = "vendor" if plan.action == "create" else "re-vendor"
         detail = self._describe_change(source, plan)
@@ -155,7 +156,12 @@ class Vendorer:
         recorder.write(verb, str(target.workdir), apply, detail, creates=plan.action == "create")
         if "entry" in box:
             recorder.details.update(self._details(target, source, box["entry"]))
-        return recorder.result()
+        return self._result(recorder, target)
+
+    @staticmethod
+    def _result(recorder: ChangeRecorder, target: Target) -> ProvisionResult:
+        # The folder terraform runs in (core's contract: ProvisionResult.workdir at before.component.load).
+        return attrs.evolve(recorder.result(), workdir=str(target.workdir))
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -332,7 +338,6 @@ class Vendorer:
 
     def _details(self, target: Target, source: ComponentSource, entry: LockEntry | None) -> dict[str, Any]:
         details: dict[str, Any] = {
-            "workdir": str(target.workdir),
             "source": source.label(),
             "lock": str(self.layout.lock_path),
         }
