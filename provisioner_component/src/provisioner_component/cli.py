@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextvars
 import io
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -141,6 +140,8 @@ def _document(stack: str, component: str, dry_run: bool, outcomes: list[Outcome]
 
 
 def _pull_all(state: CliState, stacks: tuple[str, ...], *, dry_run: bool, jobs: int, output: str) -> int:
+    from concurrent.futures import ThreadPoolExecutor  # only --all needs threads: listing plugins stays cheap
+
     components = list(_enabled(state, stacks))
     # Nothing runs when one of them would write another's state (core's guard, once for the batch).
     state.provisioning.check_state_collisions(components)
