@@ -146,6 +146,7 @@ def test_an_archive_with_a_checksum_is_vendored_and_applied(cli: CliRunner, proj
 def test_a_local_edit_stops_terraform_before_it_runs(cli: CliRunner, project: StackTree, repo: GitRepo) -> None:
     stack(project, "dev", {"vpc": vendored(repo, "v1")})
     workdir = Path(terraform(cli, "apply", "vpc", "dev")["folder"])
+    cli.run(["component", "vpc", "-s", "dev", "--force"])  # --force lasts for that command only, even in one process
     (workdir / "main.tf").write_text(module_tf("mine"))
     failed = cli.run(["terraform", "apply", "vpc", "-s", "dev", "--auto-approve"], env=ENV, exit_code=4)
     assert "edited locally: modified main.tf" in failed.stderr

@@ -109,16 +109,24 @@ def pull_command(ctx: click.Context, component: str | None, stacks: tuple[str, .
     """Vendor COMPONENT's source into its working folder (the default subcommand)."""
     state = cli_state(ctx)
     state.console.quiet = state.console.quiet or output == "json"
-    FORCE.set(force)  # the run reads it (core hands the context to the provisioner's thread)
-    if all_components:
-        if component:
-            raise click.UsageError("give either a COMPONENT or --all, not both")
-        ctx.exit(_pull_all(state, stacks, dry_run=dry_run, jobs=jobs, output=output))
-    if not component:
-        raise click.UsageError("give a COMPONENT (or --all)")
-    if len(stacks) != 1:
-        raise click.UsageError("give exactly one -s/--stack for one component")
-    stack = stacks[0]
+    # The run reads it (core hands the context to the provisioner's thread); reset after, so a
+    # later run in the same process (provision terraform, a Python tool) never inherits --force.
+    token = FORCE.set(force)
+    try:
+        if all_components:
+            if component:
+                raise click.UsageError("give either a COMPONENT or --all, not both")
+            ctx.exit(_pull_all(state, stacks, dry_run=dry_run, jobs=jobs, output=output))
+        if not component:
+            raise click.UsageError("give a COMPONENT (or --all)")
+        if len(stacks) != 1:
+            raise click.UsageError("give exactly one -s/--stack for one component")
+        _pull_one(state, component, stacks[0], dry_run=dry_run, output=output)
+    finally:
+        FORCE.reset(token)
+
+
+def _pull_one(state: CliState, component: str, stack: str, *, dry_run: bool, output: str) -> None:
     state.console.status(f"{'Planning' if dry_run else 'Vendoring'} {component} in {stack}...")
     try:
         outcomes = state.provisioning.provision(TYPE, stack, component, dry_run=dry_run)
