@@ -91,6 +91,12 @@ def test_unregistered_sections_are_not_carried(stack_tree, provisioner_run, regi
     assert seen == [{}]
 
 
+def test_the_stack_schema_names_registered_sections(provision_cli, register_plugin):
+    register_plugin(source_plugin([]), name="fetch")
+    schema = json.loads(provision_cli.run(["schema"]).stdout)
+    assert schema["$defs"]["component"]["properties"]["source"] == {"description": "where the code comes from"}
+
+
 def test_a_registered_name_is_checked_and_the_first_registration_wins():
     for bad in ("vars", "provision", "metadata", "Source", "my-section"):
         with pytest.raises(ValueError):
