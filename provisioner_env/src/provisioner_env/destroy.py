@@ -166,11 +166,11 @@ def _steps(provisioning: Provisioning, files: list[EnvFile], target: str) -> lis
             for name in backend_names(target):
                 if (folder / name).is_file():
                     backend_file = name
-                    backend.update(tfvars.parse((folder / name).read_text()))
+                    backend.update(tfvars.parse((folder / name).read_text(), relative_to(folder / name, config.root), kind="backend file"))
             folder_rel = relative_to(folder, config.root)
             backend_type = block[0] if block else None
             state = state_location(backend_type, backend, folder_rel, provisioning.registry.backend_types())
-            side = Side(folder_rel, env_file.relative, tfvars.parse(env_file.path.read_text()), backend_type=backend_type, backend=backend, folder=folder_rel, state=state)
+            side = Side(folder_rel, env_file.relative, tfvars.parse(env_file.path.read_text(), env_file.relative), backend_type=backend_type, backend=backend, folder=folder_rel, state=state)
             steps.append(_Step(f"{folder_rel} ({env_file.path.name})", side, folder=folder, varfile=env_file.path.name, backend_file=backend_file))
     return steps
 

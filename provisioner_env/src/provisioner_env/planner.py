@@ -235,10 +235,10 @@ def _plan_tfvars(draft: _Draft, policy: EnvironmentPolicy, files: list[EnvFile],
         target_file = target_relative(env_file.relative, source, target, name_only=True)
         text = env_file.path.read_text()
         section = "vars" if env_file.role == TFVARS else "backend"
-        new, found = tfvars.rewrite(text, source=source, target=target, policy=policy, section=section, file=target_file)
+        new, found = tfvars.rewrite(text, source=source, target=target, policy=policy, section=section, file=target_file, where=env_file.relative)
         planned[target_file] = (env_file, text, new)
         changes[target_file] = found
-        draft.secrets |= {str(v) for k, v in tfvars.parse(text).items() if is_secret_key(k) and isinstance(v, (str, int)) and not isinstance(v, bool)}
+        draft.secrets |= {str(v) for k, v in tfvars.parse(text, env_file.relative, kind="variables file" if env_file.role == TFVARS else "backend file").items() if is_secret_key(k) and isinstance(v, (str, int)) and not isinstance(v, bool)}
 
     def read(relative: str) -> str | None:
         entry = planned.get(relative)
@@ -259,7 +259,7 @@ def _plan_tfvars(draft: _Draft, policy: EnvironmentPolicy, files: list[EnvFile],
         existing = next((relative_to(folder / n, root) for n in backend_names(target) if relative_to(folder / n, root) in planned), None)
         if existing is not None:
             planned_file, planned_text, planned_new = planned[existing]
-            planned[existing] = (planned_file, planned_text, tfvars.set_value(planned_new, setting, new_value))
+            planned[existing] = (planned_file, planned_text, tfvars.set_value(planned_new, setting, new_value, existing))
         else:
             existing = relative_to(folder / f"backend.{target}.hcl", root)
             header = (f"# Backend settings of environment {target}: its state is separate from {source}'s.\n"

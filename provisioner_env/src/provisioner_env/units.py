@@ -14,7 +14,7 @@ from typing import Any
 from attrs import field, frozen
 
 from provisioner_core import BackendType, ConfigError, ResolvedComponent, StackRepository
-from provisioner_env import tfvars
+from provisioner_env import hcl, tfvars
 from provisioner_env.layouts import TFVARS, EnvFile, backend_names, relative_to, target_relative, tfvars_names
 from provisioner_env.state import state_location
 
@@ -119,24 +119,25 @@ def tfvars_units(
             path = folder / name
             if path.is_file():
                 source_file = relative_to(path, root)
-                source_vars.update(tfvars.parse(path.read_text()))
+                source_vars.update(tfvars.parse(path.read_text(), source_file))
                 target_file = target_relative(source_file, source, target, name_only=True)
                 text = read(target_file)
                 if text is None:
                     missing.append(f"tfvars file {target_file} (the clone of {source_file})")
                 else:
                     found_target = True
-                    target_vars.update(tfvars.parse(text))
+                    target_vars.update(tfvars.parse(text, target_file))
         backend_type = block[0] if block else None
         source_backend = dict(block[1]) if block else {}
         target_backend = dict(source_backend)
         for name in backend_names(source):
             if (folder / name).is_file():
-                source_backend.update(tfvars.parse((folder / name).read_text()))
+                source_backend.update(tfvars.parse((folder / name).read_text(), relative_to(folder / name, root), kind="backend file"))
         for name in backend_names(target):
-            text = read(relative_to(folder / name, root))
+            relative = relative_to(folder / name, root)
+            text = read(relative)
             if text is not None:
-                target_backend.update(tfvars.parse(text))
+                target_backend.update(tfvars.parse(text, relative, kind="backend file"))
         source_state = state_location(backend_type, source_backend, folder_rel, backend_types)
         source_side = Side(source_file, source_file, source_vars, backend_type=backend_type, backend=source_backend, folder=folder_rel, state=source_state)
         target_side = None
@@ -150,7 +151,7 @@ def tfvars_units(
 def folder_backend_block(folder: Path) -> tuple[str, dict[str, Any]] | None:
     """The backend block declared by the folder's ``*.tf`` files (None: local state in the folder)."""
     for path in sorted(folder.glob("*.tf")):
-        found = tfvars.backend_block(path.read_text())
+        found = hcl.backend_of(path.read_text(), path.as_posix())
         if found is not None:
             return found
     return None
