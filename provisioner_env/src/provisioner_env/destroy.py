@@ -29,17 +29,15 @@ from provisioner_core import (
     run_process,
     run_terraform,
 )
-from provisioner_env import tfvars
 from provisioner_env.hooks import call_env_hook
-from provisioner_env.layouts import ATMOS, TFVARS, EnvFile, backend_names, relative_to
+from provisioner_env.layouts import ATMOS, TFVARS, EnvFile, EnvProject, relative_to
 from provisioner_env.mapping import policy_names
 from provisioner_env.names import normalise_env_name
 from provisioner_env.order import dependency_order
-from provisioner_env.planner import environment_files
 from provisioner_env.policy import ISOLATED, EnvironmentPolicy, load_policy
-from provisioner_env.state import state_container, state_location
+from provisioner_env.state import state_container
 from provisioner_env.substitute import contains
-from provisioner_env.units import Side, folder_backend_block, side_of
+from provisioner_env.units import Side, disk_reader, plain_side, side_of
 from provisioner_env.verify import backend_creates
 from provisioner_env.writer import environment_lock, remove_files
 
@@ -91,12 +89,13 @@ def plan_destroy(provisioning: Provisioning, target: str) -> tuple[DestroyResult
             hint="Destroy it with terraform by hand if you really mean it, or change environments.protected.",
             context={"target": target},
         )
-    files = environment_files(provisioning, policy, target)
+    project = EnvProject(provisioning, policy)
+    files = project.files(target)
     if not files:
         raise ConfigError(f"no files of environment '{target}' found", hint="List the environments' stacks with `provision list stacks`.", context={"target": target})
     steps = _steps(provisioning, files, target)
     result = DestroyResult(target, [f.relative for f in files], [s.label for s in steps])
-    result.leftovers = _leftovers(steps, policy, target, provisioning.registry.backend_types())
+    result.leftovers = _leftovers(steps, policy, target, provisioning.registry.backend_types(), project.protect())
     return result, steps, policy
 
 
@@ -157,21 +156,14 @@ def _steps(provisioning: Provisioning, files: list[EnvFile], target: str) -> lis
             for component in reversed(dependency_order(real, lambda c: c.name, lambda c: c.settings)):
                 side = side_of(component, env_file.relative, config.terraform_base_path, config.root, provisioning.registry.backend_types())
                 steps.append(_Step(side.label, side, component=component))
-    for env_file in files:
-        if env_file.layout == TFVARS and env_file.role == TFVARS:
-            folder = env_file.path.parent
-            block = folder_backend_block(folder)
-            backend: dict[str, Any] = dict(block[1]) if block else {}
-            backend_file = ""
-            for name in backend_names(target):
-                if (folder / name).is_file():
-                    backend_file = name
-                    backend.update(tfvars.parse((folder / name).read_text(), relative_to(folder / name, config.root), kind="backend file"))
-            folder_rel = relative_to(folder, config.root)
-            backend_type = block[0] if block else None
-            state = state_location(backend_type, backend, folder_rel, provisioning.registry.backend_types())
-            side = Side(folder_rel, env_file.relative, tfvars.parse(env_file.path.read_text(), env_file.relative), backend_type=backend_type, backend=backend, folder=folder_rel, state=state)
-            steps.append(_Step(f"{folder_rel} ({env_file.path.name})", side, folder=folder, varfile=env_file.path.name, backend_file=backend_file))
+    types = provisioning.registry.backend_types()
+    for folder in sorted({f.path.parent for f in files if f.layout == TFVARS and f.role == TFVARS}):
+        plain = plain_side(config.root, folder, target, disk_reader(config.root), types)
+        if plain is None:
+            continue
+        names = ", ".join(Path(v).name for v in plain.varfiles)
+        steps.append(_Step(f"{plain.folder} ({names})", plain, folder=folder, varfile=" ".join(Path(v).name for v in plain.varfiles),
+                           backend_file=" ".join(Path(b).name for b in plain.backend_files)))
     return steps
 
 
@@ -202,8 +194,8 @@ def _destroy_step(provisioning: Provisioning, step: _Step, result: DestroyResult
 
     binary = find_terraform_binary(terraform_bin or provisioning.config.terraform_command)
     out, err = stdout or sys.stdout, stderr or sys.stderr
-    init = [binary, "init", "-reconfigure", "-input=false", *([f"-backend-config={step.backend_file}"] if step.backend_file else [])]
-    destroy = [binary, "destroy", "-input=false", "-auto-approve", f"-var-file={step.varfile}"]
+    init = [binary, "init", "-reconfigure", "-input=false", *(f"-backend-config={name}" for name in step.backend_file.split())]
+    destroy = [binary, "destroy", "-input=false", "-auto-approve", *(f"-var-file={name}" for name in step.varfile.split())]
     commands = []
     code = 0
     for argv in (init, destroy):
@@ -219,16 +211,16 @@ def _destroy_step(provisioning: Provisioning, step: _Step, result: DestroyResult
 # --- what may be left ---------------------------------------------------------------------
 
 
-def _leftovers(steps: list[_Step], policy: EnvironmentPolicy, target: str, backend_types: Mapping[str, BackendType]) -> list[str]:
+def _leftovers(steps: list[_Step], policy: EnvironmentPolicy, target: str, backend_types: Mapping[str, BackendType], protect: frozenset[str]) -> list[str]:
     found: dict[str, None] = {}
     for step in steps:
         side = step.side
         found[f"state object {side.state} of {step.label} (terraform destroy empties it but keeps it)"] = None
         container = state_container(side.backend_type, side.backend, backend_types)
-        if container and contains(container, target):
+        if container and contains(container, target, protect):
             found[f"state storage {container}: made for {target}; delete it once its state history is no longer needed"] = None
         table = side.backend.get("dynamodb_table")
-        if isinstance(table, str) and contains(table, target):
+        if isinstance(table, str) and contains(table, target, protect):
             found[f"lock table {table}: made for {target}; delete it"] = None
         for section, values in side.sections().items():
             for key in values:

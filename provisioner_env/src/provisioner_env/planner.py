@@ -17,11 +17,11 @@ from provisioner_env.layouts import (
     BACKEND,
     TFVARS,
     EnvFile,
-    atmos_files,
+    EnvProject,
+    atmos_target,
     backend_names,
+    plain_target,
     relative_to,
-    target_relative,
-    tfvars_files,
     without_suffix,
 )
 from provisioner_env.mapping import cost_report, mapping_rows
@@ -39,8 +39,9 @@ from provisioner_env.yaml_clone import YamlClone
 class _Draft:
     """The plan while it is being built."""
 
-    def __init__(self, source: str, target: str, root: Path) -> None:
+    def __init__(self, source: str, target: str, root: Path, protect: frozenset[str]) -> None:
         self.source, self.target, self.root = source, target, root
+        self.protect = protect  # other environments' names: never substituted inside them
         self.files: list[FileChange] = []
         self.changes: list[ValueChange] = []
         self.units: list[Unit] = []
@@ -61,16 +62,11 @@ def resolve_names(provisioning: Provisioning, source: str | None, target: str) -
     return policy, source_name, target_name
 
 
-def environment_files(provisioning: Provisioning, policy: EnvironmentPolicy, env: str) -> list[EnvFile]:
-    """Every file of ``env`` in either layout."""
-    config = provisioning.config
-    return atmos_files(provisioning.stacks, policy, env, config.root) + tfvars_files(config.root, env, skip=(config.stacks_base_path,))
-
-
 def build_plan(provisioning: Provisioning, source: str | None, target: str, *, force: bool = False, provision: bool = False) -> EnvironmentPlan:
     policy, source, target_name = resolve_names(provisioning, source, target)
     config = provisioning.config
-    files = environment_files(provisioning, policy, source)
+    project = EnvProject(provisioning, policy)
+    files = project.files(source)
     if not files:
         raise ConfigError(
             f"no files of environment '{source}' found",
@@ -80,8 +76,8 @@ def build_plan(provisioning: Provisioning, source: str | None, target: str, *, f
                 f"Plain Terraform: terraform.{source}.tfvars files. Pick another source with --from.",
             ],
         )
-    existing = _existing_targets(provisioning, policy, files, source, target_name, force)
-    draft = _Draft(source, target_name, config.root)
+    draft = _Draft(source, target_name, config.root, project.protect(target_name))
+    existing = _existing_targets(project, files, draft, force)
     atmos = [f for f in files if f.layout == ATMOS]
     plain = [f for f in files if f.layout == TFVARS]
     if atmos:
@@ -122,11 +118,11 @@ def build_plan(provisioning: Provisioning, source: str | None, target: str, *, f
 # --- existing targets ---------------------------------------------------------------------
 
 
-def _existing_targets(provisioning: Provisioning, policy: EnvironmentPolicy, files: list[EnvFile], source: str, target: str, force: bool) -> dict[str, str]:
+def _existing_targets(project: EnvProject, files: list[EnvFile], draft: _Draft, force: bool) -> dict[str, str]:
     """Target files that already exist (relative -> text); refused unless ``force``."""
-    root = provisioning.config.root
-    planned = {_target_of(f, provisioning, source, target) for f in files}
-    present = {f.relative for f in environment_files(provisioning, policy, target)}
+    root, source, target = project.root, draft.source, draft.target
+    planned = {_target_of(f, project, draft) for f in files}
+    present = {f.relative for f in project.files(target)}
     present |= {p for p in planned if (root / p).is_file()}
     if not present:
         return {}
@@ -137,7 +133,7 @@ def _existing_targets(provisioning: Provisioning, policy: EnvironmentPolicy, fil
                   f"See the differences first with `provision env create {target} --from {source} --dry-run --force`."],
             context={"target": target},
         )
-    if target in policy.protected:
+    if target in project.policy.protected:
         raise ConfigError(
             f"environment '{target}' is protected (environments.protected) and exists: create never overwrites it, even with --force",
             hint="Edit its files by hand, or remove it from environments.protected.",
@@ -145,11 +141,11 @@ def _existing_targets(provisioning: Provisioning, policy: EnvironmentPolicy, fil
     return {p: (root / p).read_text() for p in sorted(present & planned)}
 
 
-def _target_of(env_file: EnvFile, provisioning: Provisioning, source: str, target: str) -> str:
+def _target_of(env_file: EnvFile, project: EnvProject, draft: _Draft) -> str:
     if env_file.layout == ATMOS:
-        base = provisioning.config.stacks_base_path
-        return relative_to(base / target_relative(env_file.stacks_relative, source, target), provisioning.config.root)
-    return target_relative(env_file.relative, source, target, name_only=True)
+        base = project.config.stacks_base_path
+        return relative_to(base / atmos_target(env_file.stacks_relative, draft.source, draft.target, draft.protect), project.root)
+    return plain_target(env_file.relative, env_file.pattern, draft.target)
 
 
 # --- Atmos --------------------------------------------------------------------------------
@@ -166,19 +162,19 @@ def _plan_atmos(draft: _Draft, provisioning: Provisioning, policy: EnvironmentPo
     for env_file in files:
         text = env_file.path.read_text()
         draft.secrets |= secret_values(_safe_yaml(text, env_file.relative))
-        stacks_target = target_relative(env_file.stacks_relative, source, target)
+        stacks_target = atmos_target(env_file.stacks_relative, source, target, draft.protect)
         clone = YamlClone(text, env_file.stacks_relative, relative_to(base / stacks_target, root))
         entries = clone.data.get("import") if isinstance(clone.data, dict) else None
         for entry in entries if isinstance(entries, list) else []:
             path = entry.get("path") if isinstance(entry, dict) else entry
             if isinstance(path, str) and without_suffix(path) not in cloned and path not in draft.shared_imports:
                 draft.shared_imports.append(path)
-        clone.rewrite(source=source, target=target, policy=policy, cloned_import=lambda p: without_suffix(p) in cloned)
+        clone.rewrite(source=source, target=target, policy=policy, cloned_import=lambda p: without_suffix(p) in cloned, protect=draft.protect)
         clones[env_file.relative] = (env_file, stacks_target, clone)
 
     for _attempt in range(3):
         with preview_repository(config, {t: c.dump() for _, t, c in clones.values()}, provisioning.stacks.backend_types) as preview:
-            units, missing = atmos_units(provisioning.stacks, preview, files, source, target, root)
+            units, missing = atmos_units(provisioning.stacks, preview, files, source, target, root, draft.protect)
         if missing:
             raise ConfigError(f"the cloned stacks do not resolve as expected: missing {', '.join(missing)}", hint="Check that the target's stack names differ from the source's (stacks.name_pattern).")
         for unit in units:
@@ -232,13 +228,14 @@ def _plan_tfvars(draft: _Draft, policy: EnvironmentPolicy, files: list[EnvFile],
     planned: dict[str, tuple[EnvFile | None, str, str]] = {}  # target relative -> (source file, source text, new text)
     changes: dict[str, list[ValueChange]] = {}
     for env_file in files:
-        target_file = target_relative(env_file.relative, source, target, name_only=True)
+        target_file = plain_target(env_file.relative, env_file.pattern, target)
         text = env_file.path.read_text()
         section = "vars" if env_file.role == TFVARS else "backend"
-        new, found = tfvars.rewrite(text, source=source, target=target, policy=policy, section=section, file=target_file, where=env_file.relative)
+        new, found = tfvars.rewrite(text, source=source, target=target, policy=policy, section=section, file=target_file, where=env_file.relative, protect=draft.protect)
         planned[target_file] = (env_file, text, new)
         changes[target_file] = found
-        draft.secrets |= {str(v) for k, v in tfvars.parse(text, env_file.relative, kind="variables file" if env_file.role == TFVARS else "backend file").items() if is_secret_key(k) and isinstance(v, (str, int)) and not isinstance(v, bool)}
+        values = tfvars.read_vars(text, env_file.relative) if env_file.role == TFVARS else tfvars.parse(text, env_file.relative, kind="backend file")
+        draft.secrets |= secret_values(values)
 
     def read(relative: str) -> str | None:
         entry = planned.get(relative)

@@ -7,10 +7,12 @@ become ``REQUIRED:`` placeholders. Map keys and variable names never change.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from provisioner_core import ConfigError
 from provisioner_env import hcl
 from provisioner_env.policy import EnvironmentPolicy
 from provisioner_env.substitute import substitute
@@ -25,8 +27,12 @@ def _unescape(value: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), value).replace("$${", "${")
 
 
-def rewrite(text: str, *, source: str, target: str, policy: EnvironmentPolicy, section: str, file: str, where: str = "") -> tuple[str, list[ValueChange]]:
+def rewrite(
+    text: str, *, source: str, target: str, policy: EnvironmentPolicy, section: str, file: str, where: str = "", protect: Iterable[str] = ()
+) -> tuple[str, list[ValueChange]]:
     """The cloned text and the values that changed (renamed, or isolated and replaced); ``where`` names the source file in errors."""
+    if file.endswith(".json"):
+        return _rewrite_json(text, source=source, target=target, policy=policy, file=file, where=where or file, protect=protect)
     parsed = hcl.parse_attributes(text, where or file, kind="backend file" if section == "backend" else "variables file")
     edits: list[tuple[int, int, str]] = []
     changes: list[ValueChange] = []
@@ -44,7 +50,7 @@ def rewrite(text: str, *, source: str, target: str, policy: EnvironmentPolicy, s
             continue
         if any(policy.is_shared_key(k) for k in literal.keys):
             continue
-        new = substitute(content, source, target)
+        new = substitute(content, source, target, protect)
         if new != content:
             edits.append((literal.start, literal.end, new))
             changes.append(ValueChange(file, path, key, section, RENAMED, _unescape(content), _unescape(new)))
@@ -60,6 +66,50 @@ def rewrite(text: str, *, source: str, target: str, policy: EnvironmentPolicy, s
     for start, end, replacement in sorted(edits, reverse=True):
         text = text[:start] + replacement + text[end:]
     return text, changes
+
+
+def _rewrite_json(
+    text: str, *, source: str, target: str, policy: EnvironmentPolicy, file: str, where: str, protect: Iterable[str]
+) -> tuple[str, list[ValueChange]]:
+    """A ``.tfvars.json`` clone: the same object, values substituted and isolated ones replaced, in the file's indentation."""
+    data = read_vars(text, where)
+    changes: list[ValueChange] = []
+
+    def walk(value: Any, keys: tuple[str, ...]) -> Any:
+        key = keys[-1] if keys else ""
+        isolated = next((p for p in (policy.isolated_key(k, "vars") for k in keys) if p is not None), None)
+        if isinstance(value, dict):
+            return {k: walk(v, (*keys, str(k))) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, keys) for v in value]
+        if isolated is not None and value not in (None, "") and not isinstance(value, bool) and not is_placeholder(value):
+            new = placeholder_text(isolated, source, target, key)
+            changes.append(ValueChange(file, ".".join(keys), key, "vars", PLACEHOLDER, str(value), new))
+            return new
+        if isinstance(value, str) and isolated is None and not any(policy.is_shared_key(k) for k in keys):
+            new = substitute(value, source, target, protect)
+            if new != value:
+                changes.append(ValueChange(file, ".".join(keys), key, "vars", RENAMED, value, new))
+            return new
+        return value
+
+    cloned = walk(data, ())
+    indent = re.match(r"\{\s*\n([ \t]+)", text)
+    out = json.dumps(cloned, indent=indent.group(1) if indent else 2, ensure_ascii=False)
+    return out + ("\n" if text.endswith("\n") else ""), changes
+
+
+def read_vars(text: str, where: str) -> dict[str, Any]:
+    """The variables of a ``.tfvars`` or ``.tfvars.json`` file (exit 2 naming ``where``:line when it cannot be read)."""
+    if not where.endswith(".json"):
+        return parse(text, where)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{where}:{error.lineno}: cannot read this variables file: {error.msg}", hint="A .tfvars.json file holds one JSON object of variable names.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}:1: cannot read this variables file: not a JSON object", hint='Write {"name": value, ...}.')
+    return data
 
 
 def parse(text: str, where: str, *, kind: str = "variables file") -> dict[str, Any]:

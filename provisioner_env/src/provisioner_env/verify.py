@@ -13,14 +13,13 @@ from typing import Any
 from attrs import define, field
 
 from provisioner_core import ConfigError, ProvisionerError, Provisioning, is_secret_key
-from provisioner_env.layouts import ATMOS, TFVARS
+from provisioner_env.layouts import ATMOS, TFVARS, EnvProject
 from provisioner_env.mapping import NAME_LIMIT, SAME_NAME, SAME_STATE, Finding, mapping_rows
 from provisioner_env.names import normalise_env_name, validate_env_name
 from provisioner_env.placeholders import find_placeholders
-from provisioner_env.planner import environment_files
 from provisioner_env.policy import EnvironmentPolicy, load_policy
 from provisioner_env.substitute import contains
-from provisioner_env.units import Unit, atmos_units, tfvars_units
+from provisioner_env.units import Unit, atmos_units, disk_reader, tfvars_units
 from provisioner_env.values import is_placeholder
 
 CHECKS: tuple[str, ...] = ("env-name", "files", NAME_LIMIT, SAME_NAME, SAME_STATE, "renamed", "missing-key", "isolated-key", "placeholder", "backend-exists")
@@ -61,8 +60,10 @@ def verify_environment(provisioning: Provisioning, target: str, against: str | N
     except ConfigError as error:
         add(Finding("env-name", error.message))
     root = provisioning.config.root
-    source_files = environment_files(provisioning, policy, source)
-    target_files = environment_files(provisioning, policy, target)
+    project = EnvProject(provisioning, policy)
+    protect = project.protect(target)
+    source_files = project.files(source)
+    target_files = project.files(target)
     if not source_files:
         raise ConfigError(f"no files of environment '{source}' found", hint="Name the source with --against.")
     if not target_files:
@@ -72,24 +73,24 @@ def verify_environment(provisioning: Provisioning, target: str, against: str | N
     atmos = [f for f in source_files if f.layout == ATMOS]
     plain = [f for f in source_files if f.layout == TFVARS]
     if atmos:
-        found, missing = atmos_units(provisioning.stacks, provisioning.stacks, atmos, source, target, root)
+        found, missing = atmos_units(provisioning.stacks, provisioning.stacks, atmos, source, target, root, protect)
         units += found
         result.violations += [Finding("files", f"{target} has no {m}") for m in missing]
     if plain:
-        found, missing = tfvars_units(root, plain, source, target, lambda rel: (root / rel).read_text() if (root / rel).is_file() else None, provisioning.registry.backend_types())
+        found, missing = tfvars_units(root, plain, source, target, disk_reader(root), provisioning.registry.backend_types())
         units += found
         result.violations += [Finding("files", f"{target} has no {m}") for m in missing]
     result.units = len(units)
     result.violations += mapping_rows(units, policy, provisioning.registry.backend_types())[1]
     for unit in units:
         if unit.target is not None:
-            result.violations += _unit_findings(unit, policy, source)
+            result.violations += _unit_findings(unit, policy, source, protect)
     if check_backends:
         result.violations += _backend_findings(provisioning, units)
     return result
 
 
-def _unit_findings(unit: Unit, policy: EnvironmentPolicy, source: str) -> list[Finding]:
+def _unit_findings(unit: Unit, policy: EnvironmentPolicy, source: str, protect: frozenset[str]) -> list[Finding]:
     assert unit.target is not None
     found: list[Finding] = []
     where = unit.target.label if unit.layout == ATMOS else unit.target.file
@@ -107,7 +108,7 @@ def _unit_findings(unit: Unit, policy: EnvironmentPolicy, source: str) -> list[F
         found.append(Finding("placeholder", f"{where}: {path} is still a REQUIRED: placeholder"))
     for path, value in _strings(checked):
         key = path.rsplit(".", 1)[-1]
-        if contains(value, source) and not is_placeholder(value) and not policy.is_shared_key(key) and not path.startswith("settings.depends_on"):
+        if contains(value, source, protect) and not is_placeholder(value) and not policy.is_shared_key(key) and not path.startswith("settings.depends_on"):
             shown = "***" if is_secret_key(key) else repr(value)
             found.append(Finding("renamed", f"{where}: {path} = {shown} still names {source}"))
     return found

@@ -121,13 +121,14 @@ class YamlClone:
 
     # --- rewriting ----------------------------------------------------------------------
 
-    def rewrite(self, *, source: str, target: str, policy: EnvironmentPolicy, cloned_import: Callable[[str], bool]) -> list[ValueChange]:
+    def rewrite(self, *, source: str, target: str, policy: EnvironmentPolicy, cloned_import: Callable[[str], bool], protect: Iterable[str] = ()) -> list[ValueChange]:
         """Substitute the environment name and replace isolated values; returns what changed."""
         from ruamel.yaml.comments import CommentedMap
 
         if not isinstance(self.data, CommentedMap):
             return []
         self._source, self._target, self._policy = source, target, policy
+        self._protect = tuple(protect)
         for key in list(self.data.keys()):
             if key == "import":
                 self._rewrite_imports(cloned_import)
@@ -144,7 +145,7 @@ class YamlClone:
                 holder, slot, entry = entry, "path", entry.get("path")
             if not isinstance(entry, str) or not cloned_import(self._import_path(entry)):
                 continue
-            new = substitute(entry, self._source, self._target)
+            new = substitute(entry, self._source, self._target, self._protect)
             if new != entry:
                 holder[slot] = _same_style(entry, new)
                 _shift_comment(holder, slot, len(new) - len(entry))
@@ -177,7 +178,7 @@ class YamlClone:
         if not isinstance(slot, int) and self._policy.is_shared_key(key):
             return  # shared: the same value in every environment
         if isinstance(value, str):
-            new = substitute(value, self._source, self._target)
+            new = substitute(value, self._source, self._target, self._protect)
             if new != value:
                 holder[slot] = _same_style(value, new)
                 _shift_comment(holder, slot, len(new) - len(value))
