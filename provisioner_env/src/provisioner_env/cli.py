@@ -51,6 +51,26 @@ def create_command(ctx: click.Context, target: str, source: str | None, dry_run:
         state.console.result(create_text(result))
 
 
+@env_group.command("backends")
+@click.argument("target")
+@click.option("--dry-run", is_flag=True, help="Only show what the backend provisioners would create or change.")
+@OUTPUT
+@click.pass_context
+def backends_command(ctx: click.Context, target: str, dry_run: bool, output: str) -> None:
+    """Provision the state backends of environment TARGET (Atmos components that enable
+    provision.backend, and plain folders' backend.<env>.hcl), as create --provision does."""
+    from provisioner_core import render_outcomes
+    from provisioner_env.backends import environment_backends
+
+    state = state_of(ctx)
+    state.console.quiet = state.console.quiet or output == "json"
+    outcomes = environment_backends(state.provisioning, target, dry_run=dry_run, status=state.console.status)
+    if output == "json":
+        state.console.json({"target": target, "dry_run": dry_run, "results": [o.to_dict() for o in outcomes], "ok": True})
+    else:
+        state.console.result(render_outcomes(outcomes, dry_run) if outcomes else f"Environment {target}: no backend to provision.")
+
+
 @env_group.command("verify")
 @click.argument("target")
 @click.option("--against", "against", default=None, metavar="SOURCE", help="The environment TARGET was cloned from (default: environments.default_source, else dev).")

@@ -7,10 +7,12 @@ from typing import Any
 
 from attrs import define, field
 
-from provisioner_core import Outcome, ProvisionerError, Provisioning, ResourceConflict
+from provisioner_core import Outcome, Provisioning, ResourceConflict
+from provisioner_env.backends import needs_backend, provision_backends
 from provisioner_env.hooks import call_env_hook
 from provisioner_env.plan import EnvironmentPlan
 from provisioner_env.planner import build_plan
+from provisioner_env.policy import load_policy
 from provisioner_env.writer import environment_lock, write_all
 
 
@@ -48,8 +50,10 @@ def create_environment(
     plan = build_plan(provisioning, source, target, force=force, provision=provision)
     provisioning.redactor.add(plan.secrets)
     result = CreateResult(plan, dry_run)
-    if provision and not plan.components:
-        result.warnings.append("--provision: no component of the target enables provision.backend; nothing to provision")
+    policy = load_policy(provisioning.config)
+    plain = [f.folder for f in plan.folders if needs_backend(f.backend_type)]
+    if provision and not plan.components and not plain:
+        result.warnings.append("--provision: no component of the target enables provision.backend and no plain folder has a backend to create; nothing to provision")
     if dry_run:
         return result
     root = provisioning.config.root
@@ -65,22 +69,8 @@ def create_environment(
         call_env_hook(provisioning.registry, "before_env_create", plan=plan, config=provisioning.config)
         result.written = write_all(root, plan.files, force=force)
     status(f"Wrote {len(result.written)} file(s) for environment {plan.target}")
-    if provision and plan.components:
-        result.outcomes = provision_backends(provisioning, plan, status)
+    if provision or (plain and policy.terraform.backend_enabled()):
+        result.outcomes = provision_backends(provisioning, plan.target, policy, components=plan.components if provision else (),
+                                             folders=plain, force_plain=provision, status=status)
     call_env_hook(provisioning.registry, "after_env_create", plan=plan, config=provisioning.config, written=list(result.written), outcomes=list(result.outcomes))
     return result
-
-
-def provision_backends(provisioning: Provisioning, plan: EnvironmentPlan, status: Callable[[str], None]) -> list[Outcome]:
-    """Run the backend provisioners of the new stacks (read fresh from disk), in component order."""
-    fresh = Provisioning(provisioning.config, provisioning.registry)
-    fresh.redactor = provisioning.redactor  # one redactor: every secret seen is masked in the output
-    outcomes: list[Outcome] = []
-    for stack, component in plan.components:
-        status(f"Provisioning the backend of {component} in {stack}...")
-        try:
-            outcomes += fresh.provision("backend", stack, component)
-        except ProvisionerError as error:
-            error.hints = (*error.hints, f"The files of {plan.target} are written; provision again with `provision backend {component} -s {stack}`.")
-            raise
-    return outcomes

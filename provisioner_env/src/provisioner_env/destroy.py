@@ -29,6 +29,7 @@ from provisioner_core import (
     run_process,
     run_terraform,
 )
+from provisioner_env.backends import missing_backend, needs_backend, plain_component, serves
 from provisioner_env.hooks import call_env_hook
 from provisioner_env.layouts import ATMOS, TFVARS, EnvFile, EnvProject, relative_to
 from provisioner_env.mapping import policy_names
@@ -38,7 +39,6 @@ from provisioner_env.policy import ISOLATED, EnvironmentPolicy, load_policy
 from provisioner_env.state import state_container
 from provisioner_env.substitute import contains
 from provisioner_env.units import Side, disk_reader, plain_side, side_of
-from provisioner_env.verify import backend_creates
 from provisioner_env.writer import environment_lock, remove_files
 
 
@@ -109,7 +109,7 @@ def destroy_environment(
     stderr: IO[str] | None = None,
     status: Callable[[str], None] = lambda _: None,
 ) -> DestroyResult:
-    result, steps, _ = plan_destroy(provisioning, target)
+    result, steps, policy = plan_destroy(provisioning, target)
     if not force:
         raise ConfigError(
             f"destroying environment '{result.target}' needs --force",
@@ -121,7 +121,7 @@ def destroy_environment(
     with environment_lock(root, result.target):
         call_env_hook(provisioning.registry, "before_env_destroy", target=result.target, config=provisioning.config, files=list(result.files), components=list(result.components))
         for step in steps:
-            reason = _never_applied(provisioning, step)
+            reason = _never_applied(provisioning, step, policy)
             if reason:
                 result.skipped.append(f"{step.label}: {reason}")
                 status(f"Skipping {step.label}: {reason}")
@@ -167,14 +167,19 @@ def _steps(provisioning: Provisioning, files: list[EnvFile], target: str) -> lis
     return steps
 
 
-def _never_applied(provisioning: Provisioning, step: _Step) -> str:
+def _never_applied(provisioning: Provisioning, step: _Step, policy: EnvironmentPolicy) -> str:
     """Why terraform destroy has nothing to do here ("" when it must run)."""
+    component = None
     if step.component is not None and step.component.is_enabled("backend"):
+        component = step.component
+    elif step.folder is not None and needs_backend(step.side.backend_type) and serves(provisioning.registry, step.side.backend_type):
+        component = plain_component(step.side, policy, provision=True)
+    if component is not None:
         try:
-            creates = backend_creates(provisioning, step.component.stack, step.component.name)
+            missing = missing_backend(provisioning, component)
         except ProvisionerError:
             return ""  # cannot tell: let terraform decide
-        if creates:
+        if missing:
             return "its state backend does not exist (never applied); destroying would only create it"
     if step.folder is not None and step.side.backend_type == "local":
         state = step.folder / str(step.side.backend.get("path") or "terraform.tfstate")

@@ -114,6 +114,19 @@ class Inventory:
 
 
 @frozen
+class PlainFolder:
+    """One plain terraform folder of an environment: its backend type and files (relative to the project root)."""
+
+    folder: str
+    backend_type: str | None
+    varfiles: tuple[str, ...]
+    backend_files: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"folder": self.folder, "backend_type": self.backend_type, "var_files": list(self.varfiles), "backend_files": list(self.backend_files)}
+
+
+@frozen
 class EnvironmentPlan:
     """Everything ``create`` will write and report, computed before any write."""
 
@@ -129,6 +142,7 @@ class EnvironmentPlan:
     checklist: tuple[str, ...]
     files: tuple[FileChange, ...]
     components: tuple[tuple[str, str], ...]  # (stack, component) of the target whose backends --provision creates, in order
+    folders: tuple[PlainFolder, ...] = ()  # the target's plain terraform folders
     changes: tuple[ValueChange, ...] = ()
     warnings: tuple[str, ...] = ()
     secrets: frozenset[str] = field(default=frozenset(), eq=False, repr=False)  # values to mask in every output
@@ -152,5 +166,6 @@ class EnvironmentPlan:
             "placeholders": [{"file": c.file, "path": c.path, "key": c.key, "value": c.new} for c in self.placeholders],
             "files": [f.to_dict(diff=diff) for f in self.files],
             "components": [{"stack": s, "component": c} for s, c in self.components],
+            "folders": [f.to_dict() for f in self.folders],
             "warnings": list(self.warnings),
         }

@@ -12,6 +12,7 @@ from typing import Any
 
 from provisioner_core import BackendType, ConfigError, Provisioning, ResourceConflict, check_bounds, is_secret_key, secret_values
 from provisioner_env import tfvars
+from provisioner_env.backends import needs_backend
 from provisioner_env.layouts import (
     ATMOS,
     BACKEND,
@@ -27,7 +28,7 @@ from provisioner_env.layouts import (
 from provisioner_env.mapping import cost_report, mapping_rows
 from provisioner_env.names import normalise_env_name, validate_env_name
 from provisioner_env.order import ordered
-from provisioner_env.plan import NEW_CREDENTIAL, NEW_VALUE, SHARED, EnvironmentPlan, FileChange, Inventory, MappingRow
+from provisioner_env.plan import NEW_CREDENTIAL, NEW_VALUE, SHARED, EnvironmentPlan, FileChange, Inventory, MappingRow, PlainFolder
 from provisioner_env.policy import EnvironmentPolicy, load_policy
 from provisioner_env.preview import preview_repository
 from provisioner_env.state import separated_value, state_key_setting
@@ -109,6 +110,8 @@ def build_plan(provisioning: Provisioning, source: str | None, target: str, *, f
         files=files_out,
         components=tuple((u.target.stack, u.target.component) for u in ordered(draft.units)
                          if u.layout == ATMOS and u.target is not None and u.target.stack and u.target.component and u.target.backend_enabled()),
+        folders=tuple(PlainFolder(u.target.folder, u.target.backend_type, u.target.varfiles, u.target.backend_files)
+                      for u in draft.units if u.layout == TFVARS and u.target is not None),
         changes=tuple(draft.changes),
         warnings=tuple(draft.warnings + warnings + ([f"environment name '{target}' normalised to '{target_name}'"] if target != target_name else [])),
         secrets=frozenset(draft.secrets),
@@ -355,6 +358,10 @@ def _checklist(draft: _Draft, policy: EnvironmentPolicy, provision: bool) -> lis
     if backends and not provision:
         commands = ", ".join(f"`provision backend {t.component} -s {t.stack}`" for t in backends)
         items.append(f"Create the state backends: {commands} (or create with --provision)")
+    to_create = [u.target for u in draft.units if u.layout == TFVARS and u.target is not None and needs_backend(u.target.backend_type)]
+    if to_create and not provision and not policy.terraform.backend_enabled():
+        located = ", ".join(f"{t.backend_type} in {t.folder}" for t in to_create)
+        items.append(f"Create the state backends ({located}): `provision env backends {draft.target}` (or create with --provision)")
     items.append(f"Check the new environment: `provision env verify {draft.target} --against {draft.source}`")
     for unit in atmos_units:
         assert unit.target is not None

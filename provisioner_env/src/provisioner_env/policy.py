@@ -13,6 +13,12 @@
       keys:
         LINE_CHANNEL_ACCESS_TOKEN: {isolation: isolated, hint: "issue a token for a new LINE channel"}
         OPENROUTER_API_KEY: shared
+      terraform:                       # plain terraform folders (terraform.<env>.tfvars + backend.<env>.hcl)
+        provision:
+          backend: {enabled: true}     # provision backend.<env>.hcl's backend on create
+        auth:
+          providers:
+            aws: {type: profile, profile: dev-admin}
 
 Reading it never talks to a cloud; it only validates and returns frozen values.
 """
@@ -39,7 +45,8 @@ _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}")
 # `auth` (who deploys) and `backend` (where state lives) are deployment plumbing, copied unless declared.
 APPLICATION_SECTIONS = frozenset({"vars", "env", "settings"})
 
-_TOP_KEYS = ("default_source", "protected", "naming", "resources", "keys")
+_TOP_KEYS = ("default_source", "protected", "naming", "resources", "keys", "terraform")
+_TERRAFORM_KEYS = ("provision", "auth")
 _NAMING_KEYS = ("max_length", "pattern", "vars")
 _RESOURCE_KEYS = ("type", "isolation", "monthly_cost", "names", "vars", "component", "max_length", "hint")
 _KEY_KEYS = ("isolation", "hint")
@@ -82,12 +89,25 @@ class KeyPolicy:
 
 
 @frozen
+class PlainFolders:
+    """``environments.terraform``: what plain terraform folders get that a stack would give a component."""
+
+    provision: Mapping[str, Any] = field(factory=dict)  # provision.<type> options, as in a stack
+    auth: Mapping[str, Any] = field(factory=dict)  # auth.providers, as in a stack
+
+    def backend_enabled(self) -> bool:
+        options = self.provision.get("backend")
+        return isinstance(options, Mapping) and options.get("enabled") is True
+
+
+@frozen
 class EnvironmentPolicy:
     default_source: str = "dev"
     protected: tuple[str, ...] = DEFAULT_PROTECTED
     naming: NamingPolicy = NamingPolicy()
     resources: tuple[ResourcePolicy, ...] = ()
     keys: tuple[KeyPolicy, ...] = ()
+    terraform: PlainFolders = PlainFolders()
 
     def key(self, name: str) -> KeyPolicy | None:
         """The declared policy of a key (case-insensitive: LINE_TOKEN also covers line_token)."""
@@ -136,9 +156,25 @@ def load_policy(config: ProjectConfig) -> EnvironmentPolicy:
             naming=_naming(mapping.get("naming"), f"{where}.naming"),
             resources=tuple(_resource(label, value, f"{where}.resources.{label}") for label, value in _mapping(mapping.get("resources") or {}, f"{where}.resources").items()),
             keys=tuple(_key(name, value, f"{where}.keys.{name}") for name, value in _mapping(mapping.get("keys") or {}, f"{where}.keys").items()),
+            terraform=_plain_folders(mapping.get("terraform"), f"{where}.terraform"),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}", hint="See docs/environments.md for the policy schema.") from None
+
+
+def _plain_folders(raw: Any, where: str) -> PlainFolders:
+    if raw is None:
+        return PlainFolders()
+    mapping = _mapping(raw, where)
+    _known(mapping, _TERRAFORM_KEYS, where)
+    provision = _mapping(mapping.get("provision") or {}, f"{where}.provision")
+    for name, options in provision.items():
+        _mapping(options, f"{where}.provision.{name}")
+        enabled = options.get("enabled", False)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{where}.provision.{name}.enabled must be true or false, got {enabled!r}", hint="Write enabled: true (a YAML boolean).")
+    auth = _mapping(mapping.get("auth") or {}, f"{where}.auth")
+    return PlainFolders(dict(provision), dict(auth))
 
 
 def _naming(raw: Any, where: str) -> NamingPolicy:

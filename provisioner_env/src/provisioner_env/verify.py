@@ -7,12 +7,14 @@ Each check is named; every violation is one line naming the offending value. Che
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 from attrs import define, field
 
-from provisioner_core import ConfigError, ProvisionerError, Provisioning, is_secret_key
+from provisioner_core import ConfigError, ProvisionerError, Provisioning, install_hint, is_secret_key
+from provisioner_env.backends import missing_backend, needs_backend, plain_component, serves
 from provisioner_env.layouts import ATMOS, TFVARS, EnvProject
 from provisioner_env.mapping import NAME_LIMIT, SAME_NAME, SAME_STATE, Finding, mapping_rows
 from provisioner_env.names import normalise_env_name, validate_env_name
@@ -86,7 +88,7 @@ def verify_environment(provisioning: Provisioning, target: str, against: str | N
         if unit.target is not None:
             result.violations += _unit_findings(unit, policy, source, protect)
     if check_backends:
-        result.violations += _backend_findings(provisioning, units)
+        result.violations += _backend_findings(provisioning, units, policy)
     return result
 
 
@@ -129,23 +131,30 @@ def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
     return found
 
 
-def _backend_findings(provisioning: Provisioning, units: list[Unit]) -> list[Finding]:
+def _backend_findings(provisioning: Provisioning, units: list[Unit], policy: EnvironmentPolicy) -> list[Finding]:
+    """Each target backend that does not exist yet (a dry run of its backend provisioner would create it)."""
     found = []
     for unit in units:
         target = unit.target
-        if unit.layout != ATMOS or target is None or not target.backend_enabled() or not target.stack or not target.component:
+        if target is None:
             continue
+        if unit.layout == ATMOS:
+            if not target.backend_enabled() or not target.stack or not target.component:
+                continue
+            call = functools.partial(provisioning.component, target.stack, target.component)
+        else:
+            if not needs_backend(target.backend_type):
+                continue
+            if not serves(provisioning.registry, target.backend_type):
+                found.append(Finding("backend-exists", f"{target.folder}: cannot check the {target.backend_type} backend of {target.environment}: "
+                                                       f"no installed backend provisioner serves it ({install_hint(str(target.backend_type))})"))
+                continue
+            call = functools.partial(plain_component, target, policy, provision=True)
         try:
-            planned = backend_creates(provisioning, target.stack, target.component)
+            missing = missing_backend(provisioning, call())
         except ProvisionerError as error:
             found.append(Finding("backend-exists", f"{target.label}: cannot check the backend: {error.message}"))
             continue
-        if planned:
-            found.append(Finding("backend-exists", f"{target.label}: the state backend does not exist yet (provisioning would {planned[0]})"))
+        if missing:
+            found.append(Finding("backend-exists", f"{target.label}: the state backend does not exist yet (provisioning would {missing})"))
     return found
-
-
-def backend_creates(provisioning: Provisioning, stack: str, component: str) -> list[str]:
-    """The create calls a dry run of the backend provisioner plans: empty when the backend exists."""
-    outcomes = provisioning.provision("backend", stack, component, dry_run=True)
-    return [str(a) for o in outcomes for a in o.result.actions if a.verb.startswith("create")]
