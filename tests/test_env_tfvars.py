@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -168,13 +169,36 @@ def test_shared_default_state_and_missing_backends_are_refused(project, cli):
     assert sorted(p.name for p in (project / "terraform").iterdir()) == ["main.tf", "terraform.dev.tfvars"]
 
 
-def _terraform(folder: Path, *args: str) -> subprocess.CompletedProcess:
+def _terraform(folder: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess:
     env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
     if not Path(env.get("TF_CLI_CONFIG_FILE", "/")).is_file():
         env.pop("TF_CLI_CONFIG_FILE", None)
     run = subprocess.run(["terraform", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.returncode == code, run.stdout + run.stderr
     return run
+
+
+def _printed(command: str) -> list[str]:
+    """A printed command's arguments after `terraform`."""
+    words = shlex.split(command)
+    assert words[0] == "terraform"
+    return words[1:]
+
+
+def test_create_prints_the_commands_of_both_environments(project, cli):
+    data = json.loads(cli.run(["env", "create", "feature-auth", "--dry-run", "-o", "json"]).stdout)
+    assert data["commands"] == {
+        "feature-auth": [{"environment": "feature-auth", "component": "terraform", "cwd": "terraform",
+                          "init": "terraform init -reconfigure -backend-config=backend.feature-auth.hcl",
+                          "plan": "terraform plan -var-file=terraform.feature-auth.tfvars", "apply": "terraform apply -var-file=terraform.feature-auth.tfvars",
+                          "destroy": "terraform destroy -var-file=terraform.feature-auth.tfvars", "variables": []}],
+        "dev": [{"environment": "dev", "component": "terraform", "cwd": "terraform", "init": "terraform init -reconfigure -backend-config=backend.dev.hcl",
+                 "plan": "terraform plan -var-file=terraform.dev.tfvars", "apply": "terraform apply -var-file=terraform.dev.tfvars",
+                 "destroy": "terraform destroy -var-file=terraform.dev.tfvars", "variables": []}],
+    }  # fmt: skip
+    text = cli.run(["env", "create", "feature-auth", "--dry-run"]).stdout
+    assert "7. Commands per environment" in text
+    assert "  dev:\n    terraform:\n      cd terraform && terraform init -reconfigure -backend-config=backend.dev.hcl\n      terraform plan -var-file=terraform.dev.tfvars\n" in text
 
 
 @pytest.mark.terraform
@@ -205,3 +229,27 @@ def test_create_apply_verify_destroy_with_real_terraform(project, cli):
     assert json.loads((folder / "dev.terraform.tfstate").read_text())["resources"] != []  # dev untouched
     assert not tfvars.exists() and not (folder / "backend.feature-auth.hcl").exists()
     assert (folder / "terraform.dev.tfvars").read_text() == DEV_TFVARS
+    # The folder was initialised for feature-auth: it is left uninitialised, never pointing at the destroyed state.
+    assert "terraform is left uninitialised" in result.stdout
+    assert "cd terraform && terraform init -reconfigure -backend-config=backend.dev.hcl" in result.stdout
+    assert not (folder / ".terraform" / "terraform.tfstate").exists()
+    refused = _terraform(folder, "plan", "-input=false", "-var-file=terraform.dev.tfvars", code=1)
+    assert "Backend initialization required" in refused.stderr
+    _terraform(folder, *_printed("terraform init -reconfigure -backend-config=backend.dev.hcl"), "-input=false")
+    _terraform(folder, "plan", "-input=false", "-detailed-exitcode", "-var-file=terraform.dev.tfvars")  # clean: dev's own state
+    assert json.loads((folder / ".terraform" / "terraform.tfstate").read_text())["backend"]["config"]["path"] == "dev.terraform.tfstate"
+
+
+@pytest.mark.terraform
+def test_destroy_leaves_a_folder_initialised_for_another_environment_as_it_was(project, cli):
+    folder = project / "terraform"
+    cli.run(["env", "create", "feature-auth"])
+    tfvars = folder / "terraform.feature-auth.tfvars"
+    tfvars.write_text(tfvars.read_text().replace(tfvars.read_text().split('line_channel_access_token = "')[1].split('"')[0], "feature-auth-token-1"))
+    for env in ("feature-auth", "dev"):  # apply both; dev last, so the folder is dev's
+        _terraform(folder, "init", "-input=false", "-reconfigure", f"-backend-config=backend.{env}.hcl")
+        _terraform(folder, "apply", "-input=false", "-auto-approve", f"-var-file=terraform.{env}.tfvars")
+    data = json.loads(cli.run(["env", "destroy", "feature-auth", "--force", "-o", "json"]).stdout)
+    assert data["folders"] == [{"folder": "terraform", "initialised_for": "local:terraform/dev.terraform.tfstate"}]
+    assert [c["init"] for c in data["commands"]["dev"]] == ["terraform init -reconfigure -backend-config=backend.dev.hcl"]
+    _terraform(folder, "plan", "-input=false", "-detailed-exitcode", "-var-file=terraform.dev.tfvars")  # no init needed: still dev's

@@ -10,7 +10,6 @@ environments are refused, and nothing happens without ``--force``.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -25,16 +24,16 @@ from provisioner_core import (
     Provisioning,
     ResolvedComponent,
     backend_config,
-    find_terraform_binary,
-    run_process,
     run_terraform,
 )
 from provisioner_env.backends import missing_backend, needs_backend, plain_component, serves
+from provisioner_env.commands import Commands, FolderLeft, plain_commands
 from provisioner_env.hooks import call_env_hook
 from provisioner_env.layouts import ATMOS, TFVARS, EnvFile, EnvProject, relative_to
 from provisioner_env.mapping import policy_names
 from provisioner_env.names import normalise_env_name
 from provisioner_env.order import dependency_order
+from provisioner_env.plainrun import run_plain
 from provisioner_env.policy import ISOLATED, EnvironmentPolicy, load_policy
 from provisioner_env.state import state_container
 from provisioner_env.substitute import contains
@@ -64,11 +63,21 @@ class DestroyResult:
     removed: list[str] = field(factory=list)
     leftovers: list[str] = field(factory=list)
     terraform: list[dict[str, Any]] = field(factory=list)
+    folders: list[FolderLeft] = field(factory=list)  # how each shared plain folder was left
+    commands: list[Commands] = field(factory=list)  # the other environments of those folders: how to init them again
     done: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "done": self.done, "files": self.files, "components": self.components, "destroyed": self.destroyed,
-                "skipped": self.skipped, "removed": self.removed, "leftovers": self.leftovers, "terraform": self.terraform}
+                "skipped": self.skipped, "removed": self.removed, "leftovers": self.leftovers, "terraform": self.terraform,
+                "folders": [f.to_dict() for f in self.folders], "commands": _by_environment(self.commands)}
+
+
+def _by_environment(commands: list[Commands]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for command in commands:
+        found.setdefault(command.environment, []).append(command.to_dict())
+    return found
 
 
 class DestroyFailed(ProvisionerError):
@@ -95,6 +104,14 @@ def plan_destroy(provisioning: Provisioning, target: str) -> tuple[DestroyResult
         raise ConfigError(f"no files of environment '{target}' found", hint="List the environments' stacks with `provision list stacks`.", context={"target": target})
     steps = _steps(provisioning, files, target)
     result = DestroyResult(target, [f.relative for f in files], [s.label for s in steps])
+    root, types = provisioning.config.root, provisioning.registry.backend_types()
+    for step in steps:
+        if step.folder is None:
+            continue
+        for env in project.plain_environments(step.folder):
+            other = plain_side(root, step.folder, env, disk_reader(root), types) if env != target else None
+            if other is not None:
+                result.commands.append(plain_commands(other, provisioning.config.terraform_command))
     result.leftovers = _leftovers(steps, policy, target, provisioning.registry.backend_types(), project.protect())
     return result, steps, policy
 
@@ -127,7 +144,7 @@ def destroy_environment(
                 status(f"Skipping {step.label}: {reason}")
                 continue
             status(f"Destroying {step.label}...")
-            code = _destroy_step(provisioning, step, result, terraform_bin=terraform_bin, stdout=stdout, stderr=stderr, status=status)
+            code = _destroy_step(provisioning, step, result, policy, terraform_bin=terraform_bin, stdout=stdout, stderr=stderr, status=status)
             if code != 0:
                 raise DestroyFailed(
                     f"terraform destroy of {step.label} failed with exit code {code}; environment '{result.target}' is only partly destroyed",
@@ -188,27 +205,19 @@ def _never_applied(provisioning: Provisioning, step: _Step, policy: EnvironmentP
     return ""
 
 
-def _destroy_step(provisioning: Provisioning, step: _Step, result: DestroyResult, *, terraform_bin: str | None, stdout: IO[str] | None, stderr: IO[str] | None, status: Callable[[str], None]) -> int:
+def _destroy_step(
+    provisioning: Provisioning, step: _Step, result: DestroyResult, policy: EnvironmentPolicy, *, terraform_bin: str | None, stdout: IO[str] | None,
+    stderr: IO[str] | None, status: Callable[[str], None],
+) -> int:
     if step.component is not None:
         run = run_terraform(provisioning, "destroy", step.component.stack, step.component.name, terraform_bin=terraform_bin, auto_approve=True,
                             stdout=stdout, stderr=stderr, interactive=False, status=status)
         result.terraform.append({"component": step.label, "exit_code": run.exit_code, "commands": run.commands})
         return run.exit_code
     assert step.folder is not None
-    import sys
-
-    binary = find_terraform_binary(terraform_bin or provisioning.config.terraform_command)
-    out, err = stdout or sys.stdout, stderr or sys.stderr
-    init = [binary, "init", "-reconfigure", "-input=false", *(f"-backend-config={name}" for name in step.backend_file.split())]
-    destroy = [binary, "destroy", "-input=false", "-auto-approve", *(f"-var-file={name}" for name in step.varfile.split())]
-    commands = []
-    code = 0
-    for argv in (init, destroy):
-        status(f"Running terraform {' '.join(argv[1:])} in {step.side.folder}")
-        code = run_process(argv, step.folder, dict(os.environ), redact=provisioning.redactor, stdout=out, stderr=err, interactive=False)
-        commands.append({"args": argv[1:], "exit_code": code})
-        if code != 0:
-            break
+    destroy = ["destroy", "-input=false", "-auto-approve", *(f"-var-file={Path(v).name}" for v in step.side.varfiles)]
+    code, commands = run_plain(provisioning, step.side, policy, [destroy], terraform_bin=terraform_bin, destroyed=True, left=result.folders,
+                               stdout=stdout, stderr=stderr, status=status)
     result.terraform.append({"component": step.label, "exit_code": code, "commands": commands})
     return code
 

@@ -182,6 +182,11 @@ class EnvProject:
     def plain_files(self, env: str) -> list[EnvFile]:
         return list(self._plain_files.get(env, []))
 
+    def plain_environments(self, folder: Path) -> list[str]:
+        """The environments with a var file in ``folder``."""
+        where = folder.resolve()
+        return sorted(env for env, files in self._plain_files.items() if any(f.role == TFVARS and f.path.parent.resolve() == where for f in files))
+
     def files(self, env: str) -> list[EnvFile]:
         """Every file of ``env`` in either layout."""
         return self.atmos_files(env) + self.plain_files(env)

@@ -11,6 +11,7 @@ from typing import Any
 
 from attrs import field, frozen, validators
 
+from provisioner_env.commands import Commands
 from provisioner_env.values import PLACEHOLDER, ValueChange
 
 CLONE_RENAME = "clone+rename"
@@ -143,6 +144,7 @@ class EnvironmentPlan:
     files: tuple[FileChange, ...]
     components: tuple[tuple[str, str], ...]  # (stack, component) of the target whose backends --provision creates, in order
     folders: tuple[PlainFolder, ...] = ()  # the target's plain terraform folders
+    commands: tuple[Commands, ...] = ()  # init/plan/apply per component of the target, then of the source
     changes: tuple[ValueChange, ...] = ()
     warnings: tuple[str, ...] = ()
     secrets: frozenset[str] = field(default=frozenset(), eq=False, repr=False)  # values to mask in every output
@@ -167,5 +169,6 @@ class EnvironmentPlan:
             "files": [f.to_dict(diff=diff) for f in self.files],
             "components": [{"stack": s, "component": c} for s, c in self.components],
             "folders": [f.to_dict() for f in self.folders],
+            "commands": {env: [c.to_dict() for c in self.commands if c.environment == env] for env in (self.target, self.source)},
             "warnings": list(self.warnings),
         }

@@ -13,6 +13,7 @@ from typing import Any
 from provisioner_core import BackendType, ConfigError, Provisioning, ResourceConflict, check_bounds, is_secret_key, secret_values
 from provisioner_env import tfvars
 from provisioner_env.backends import needs_backend
+from provisioner_env.commands import Commands, atmos_commands, plain_commands
 from provisioner_env.layouts import (
     ATMOS,
     BACKEND,
@@ -43,6 +44,7 @@ class _Draft:
     def __init__(self, source: str, target: str, root: Path, protect: frozenset[str]) -> None:
         self.source, self.target, self.root = source, target, root
         self.protect = protect  # other environments' names: never substituted inside them
+        self.binary = "terraform"  # components.terraform.command
         self.files: list[FileChange] = []
         self.changes: list[ValueChange] = []
         self.units: list[Unit] = []
@@ -78,6 +80,7 @@ def build_plan(provisioning: Provisioning, source: str | None, target: str, *, f
             ],
         )
     draft = _Draft(source, target_name, config.root, project.protect(target_name))
+    draft.binary = config.terraform_command
     existing = _existing_targets(project, files, draft, force)
     atmos = [f for f in files if f.layout == ATMOS]
     plain = [f for f in files if f.layout == TFVARS]
@@ -112,6 +115,7 @@ def build_plan(provisioning: Provisioning, source: str | None, target: str, *, f
                          if u.layout == ATMOS and u.target is not None and u.target.stack and u.target.component and u.target.backend_enabled()),
         folders=tuple(PlainFolder(u.target.folder, u.target.backend_type, u.target.varfiles, u.target.backend_files)
                       for u in draft.units if u.layout == TFVARS and u.target is not None),
+        commands=tuple(_commands(draft)),
         changes=tuple(draft.changes),
         warnings=tuple(draft.warnings + warnings + ([f"environment name '{target}' normalised to '{target_name}'"] if target != target_name else [])),
         secrets=frozenset(draft.secrets),
@@ -339,6 +343,18 @@ def _context_bound(draft: _Draft) -> list[str]:
     return lines
 
 
+def _commands(draft: _Draft) -> list[Commands]:
+    """Per environment (the target first), each component's init/plan/apply, in dependency order."""
+    found: list[Commands] = []
+    for env, side_of_unit in ((draft.target, lambda u: u.target), (draft.source, lambda u: u.source)):
+        for unit in ordered(draft.units):
+            side = side_of_unit(unit)
+            if side is None:
+                continue
+            found.append(atmos_commands(side, env) if unit.layout == ATMOS else plain_commands(side, draft.binary))
+    return found
+
+
 def _checklist(draft: _Draft, policy: EnvironmentPolicy, provision: bool) -> list[str]:
     items: list[str] = []
     by_key: dict[str, list[str]] = {}
@@ -366,12 +382,9 @@ def _checklist(draft: _Draft, policy: EnvironmentPolicy, provision: bool) -> lis
     for unit in atmos_units:
         assert unit.target is not None
         items.append(f"Apply: `provision terraform apply {unit.target.component} -s {unit.target.stack}`")
-    for file_change in draft.files:
-        if file_change.layout == TFVARS and file_change.role == TFVARS:
-            folder = str(Path(file_change.target).parent)
-            backend = next((f.target for f in draft.files if f.role == BACKEND and str(Path(f.target).parent) == folder), None)
-            init = "terraform init -reconfigure" + (f" -backend-config={Path(backend).name}" if backend else "")
-            items.append(f"Apply: `cd {folder} && {init} && terraform apply -var-file={Path(file_change.target).name}`")
+    for plain in _commands(draft):
+        if plain.environment == draft.target and plain.cwd:
+            items.append(f"Apply: `cd {plain.cwd} && {plain.init} && {plain.apply}`")
     items.append(f"When done: `provision env destroy {draft.target} --force`")
     return items
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from provisioner_core import render_outcomes as outcomes_text
+from provisioner_env.commands import Commands
 from provisioner_env.create import CreateResult
 from provisioner_env.destroy import DestroyResult
 from provisioner_env.plan import EnvironmentPlan, MappingRow
@@ -57,9 +58,21 @@ def plan_lines(plan: EnvironmentPlan, *, dry_run: bool) -> list[str]:
     for change in plan.files:
         origin = f"from {change.source}" if change.source else "generated"
         lines.append(f"  {'~' if change.existing is not None else '+'} {change.target} ({origin}{', overwrites the existing file' if change.existing is not None else ''})")
+    lines += ["", "7. Commands per environment (a plain folder's init switches the whole folder to that environment's state)"]
+    lines += commands_lines(plan.commands)
     for warning in plan.warnings:
         lines.append(f"Warning: {warning}")
     return lines
+
+
+def commands_lines(commands: Sequence[Commands]) -> list[str]:
+    lines: list[str] = []
+    for env in dict.fromkeys(c.environment for c in commands):
+        lines.append(f"  {env}:")
+        for command in (c for c in commands if c.environment == env):
+            lines.append(f"    {command.component}:")
+            lines += [f"      {line}" for line in command.lines()]
+    return lines or ["  (none)"]
 
 
 def create_text(result: CreateResult) -> str:
@@ -72,7 +85,7 @@ def create_text(result: CreateResult) -> str:
         lines += [change.diff.rstrip("\n") for change in plan.files]
         return "\n".join(lines)
     if result.outcomes:
-        lines += ["", "7. Backends provisioned", outcomes_text(result.outcomes)]
+        lines += ["", "8. Backends provisioned", outcomes_text(result.outcomes)]
     lines += ["", f"Created environment {plan.target}: {len(result.written)} file(s) written."
               + (f" {len(plan.placeholders)} REQUIRED placeholder(s) to fill before terraform runs." if plan.placeholders else "")]
     return "\n".join(lines)
@@ -92,5 +105,9 @@ def destroy_text(result: DestroyResult) -> str:
     if result.skipped:
         lines += ["  skipped:", *_bullets(result.skipped, mark="  -")]
     lines += ["  files " + ("removed:" if result.done else "to remove:"), *_bullets(result.removed if result.done else result.files, mark="  -")]
+    if result.folders:
+        lines += ["Folders:", *_bullets([f.text() for f in result.folders])]
+    if result.commands:
+        lines += ["Commands of the other environments there (init first: it switches the folder to that environment's state):", *commands_lines(result.commands)]
     lines += ["What may be left (check and clean up by hand):", *_bullets(result.leftovers)]
     return "\n".join(lines)
