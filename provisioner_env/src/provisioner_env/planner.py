@@ -29,7 +29,17 @@ from provisioner_env.layouts import (
 from provisioner_env.mapping import cost_report, mapping_rows
 from provisioner_env.names import normalise_env_name, validate_env_name
 from provisioner_env.order import ordered
-from provisioner_env.plan import NEW_CREDENTIAL, NEW_VALUE, SHARED, EnvironmentPlan, FileChange, Inventory, MappingRow, PlainFolder
+from provisioner_env.plan import (
+    NEW_CREDENTIAL,
+    NEW_VALUE,
+    SHARED,
+    CostReport,
+    EnvironmentPlan,
+    FileChange,
+    Inventory,
+    MappingRow,
+    PlainFolder,
+)
 from provisioner_env.policy import EnvironmentPolicy, load_policy
 from provisioner_env.preview import preview_repository
 from provisioner_env.state import separated_value, state_key_setting
@@ -99,6 +109,7 @@ def build_plan(provisioning: Provisioning, source: str | None, target: str, *, f
     for relative, text in existing.items():
         draft.secrets |= secret_values(_safe_yaml(text, relative))
     rows += _key_rows(draft, policy)
+    cost, cost_warnings = cost_report(draft.units, policy, config.root, source)
     return EnvironmentPlan(
         source=source,
         target=target_name,
@@ -108,8 +119,8 @@ def build_plan(provisioning: Provisioning, source: str | None, target: str, *, f
         rows=tuple(rows),
         portable=tuple(_portable(draft, policy)),
         context_bound=tuple(_context_bound(draft)),
-        cost=cost_report(policy),
-        checklist=tuple(_checklist(draft, policy, provision)),
+        cost=cost,
+        checklist=tuple(_checklist(draft, policy, provision, cost)),
         files=files_out,
         components=tuple((u.target.stack, u.target.component) for u in ordered(draft.units)
                          if u.layout == ATMOS and u.target is not None and u.target.stack and u.target.component and u.target.backend_enabled()),
@@ -117,7 +128,7 @@ def build_plan(provisioning: Provisioning, source: str | None, target: str, *, f
                       for u in draft.units if u.layout == TFVARS and u.target is not None),
         commands=tuple(_commands(draft)),
         changes=tuple(draft.changes),
-        warnings=tuple(draft.warnings + warnings + ([f"environment name '{target}' normalised to '{target_name}'"] if target != target_name else [])),
+        warnings=tuple(draft.warnings + warnings + cost_warnings + ([f"environment name '{target}' normalised to '{target_name}'"] if target != target_name else [])),
         secrets=frozenset(draft.secrets),
     )
 
@@ -355,7 +366,7 @@ def _commands(draft: _Draft) -> list[Commands]:
     return found
 
 
-def _checklist(draft: _Draft, policy: EnvironmentPolicy, provision: bool) -> list[str]:
+def _checklist(draft: _Draft, policy: EnvironmentPolicy, provision: bool, cost: CostReport) -> list[str]:
     items: list[str] = []
     by_key: dict[str, list[str]] = {}
     for change in draft.changes:
@@ -366,9 +377,11 @@ def _checklist(draft: _Draft, policy: EnvironmentPolicy, provision: bool) -> lis
         hint = f": {declared.hint}" if declared is not None and declared.hint else ""
         verb = "Create a new credential" if is_secret_key(key) else "Set a new value for"
         items.append(f"{verb} {key} for {draft.target}{hint}; put it in {', '.join(where)}")
-    for resource in policy.resources:
-        if resource.isolation == "isolated" and resource.monthly_cost > 0:
-            items.append(f"Approve the cost of a new {resource.label} ({resource.type}): about ${resource.monthly_cost:,.2f}/month")
+    for line in cost.lines:
+        if line.delta:
+            items.append(f"Approve the cost of {line.instances} new {line.label} ({line.type}) in {line.component}: about +${line.delta:,.2f}/month")
+    if cost.delta is None:
+        items.append(f"Find out the cost: {cost.headline(draft.target)}")
     atmos_units = [u for u in ordered(draft.units) if u.layout == ATMOS and u.target is not None]
     backends = [u.target for u in atmos_units if u.target is not None and u.target.backend_enabled()]
     if backends and not provision:

@@ -71,7 +71,7 @@ class ResourcePolicy:
     label: str
     type: str
     isolation: str = field(validator=_isolation)
-    monthly_cost: float = field(default=0.0, validator=validators.ge(0))
+    monthly_cost: float | None = field(default=None, validator=validators.optional(validators.ge(0)))  # None: no price declared
     names: tuple[str, ...] = ()  # templates over vars: "{namespace}-aurora-{stage}"
     vars: tuple[str, ...] = ()  # vars whose values are names of this type
     component: str | None = None  # only this component's vars (default: every component)
@@ -203,8 +203,8 @@ def _resource(label: Any, raw: Any, where: str) -> ResourcePolicy:
     isolation = mapping.get("isolation")
     if isolation not in ISOLATIONS:
         raise ConfigError(f"{where}.isolation must be isolated or shared, got {isolation!r}", hint="isolated: one per environment; shared: one for all environments.")
-    cost = mapping.get("monthly_cost", 0)
-    if not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost < 0:
+    cost = mapping.get("monthly_cost")
+    if cost is not None and (not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost < 0):
         raise ConfigError(f"{where}.monthly_cost must be a number of USD per month (0 or more), got {cost!r}", hint="For example: monthly_cost: 43.")
     names = tuple(_strings(mapping.get("names", []), f"{where}.names"))
     for template in names:
@@ -219,7 +219,7 @@ def _resource(label: Any, raw: Any, where: str) -> ResourcePolicy:
         label=str(label),
         type=resource_type,
         isolation=isolation,
-        monthly_cost=float(cost),
+        monthly_cost=None if cost is None else float(cost),
         names=names,
         vars=tuple(_strings(mapping.get("vars", []), f"{where}.vars")),
         component=None if component is None else _string(component, f"{where}.component"),

@@ -50,8 +50,10 @@ def plan_lines(plan: EnvironmentPlan, *, dry_run: bool) -> list[str]:
     lines += ["3. Portable (copied as is)", *_bullets(plan.portable)]
     lines += ["   Context-bound (changed for " + plan.target + ")", *_bullets(plan.context_bound), ""]
     warnings = plan.cost.warnings(plan.target)
-    lines += [f"4. Cost: +${plan.cost.delta:,.2f}/month for {plan.target}"]
-    lines += [f"  {line.label} ({line.type}): {line.isolation}, ${line.monthly_cost:,.2f}/month per environment -> +${line.delta:,.2f}" for line in plan.cost.lines]
+    lines += [f"4. Cost: {plan.cost.headline(plan.target)}"]
+    lines += [f"  {line.text()}" for line in plan.cost.lines]
+    if plan.cost.absent:
+        lines += [f"  not in {plan.source}, not charged: {', '.join(plan.cost.absent)}"]
     lines += [f"  Warning: {w}" for w in warnings] + [""]
     lines += ["5. Manual checklist", *_bullets(plan.checklist, mark="[ ]"), ""]
     lines += ["6. Files" + (" (would write)" if dry_run else "")]
