@@ -11,8 +11,9 @@ from provisioner_core import Outcome, Provisioning, ResourceConflict
 from provisioner_env.backends import needs_backend, provision_backends
 from provisioner_env.hooks import call_env_hook
 from provisioner_env.plan import EnvironmentPlan
-from provisioner_env.planner import build_plan
+from provisioner_env.planner import build_plan, secret_items
 from provisioner_env.policy import load_policy
+from provisioner_env.secrets import SecretStored, hook_results, stored_text
 from provisioner_env.writer import environment_lock, write_all
 
 
@@ -23,6 +24,13 @@ class CreateResult:
     written: list[str] = field(factory=list)
     outcomes: list[Outcome] = field(factory=list)
     warnings: list[str] = field(factory=list)
+    stored: list[SecretStored] = field(factory=list)  # what secrets plugins did with the target's references
+
+    @property
+    def checklist(self) -> list[str]:
+        """The plan's checklist, each secret's line saying where a secrets plugin stored it."""
+        planned = secret_items(self.plan.references, ())
+        return secret_items(self.plan.references, self.stored) + [item for item in self.plan.checklist if item not in planned]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +39,8 @@ class CreateResult:
             "written": self.written,
             "provisioned": [o.to_dict() for o in self.outcomes],
             "warnings": [*self.plan.warnings, *self.warnings],
+            "checklist": self.checklist,
+            "secrets": [{**r.to_dict(), "stored": stored_text(self.stored, r.variable)} for r in self.plan.references],
             "ok": True,
         }
 
@@ -72,5 +82,9 @@ def create_environment(
     if provision or (plain and policy.terraform.backend_enabled()):
         result.outcomes = provision_backends(provisioning, plan.target, policy, components=plan.components if provision else (),
                                              folders=plain, force_plain=provision, status=status)
+    if plan.references:
+        found = hook_results(provisioning.registry, "env_secrets_create", environment=plan.target, source=plan.source, references=list(plan.references),
+                             config=provisioning.config)
+        result.stored = [s for s in found if isinstance(s, SecretStored)]
     call_env_hook(provisioning.registry, "after_env_create", plan=plan, config=provisioning.config, written=list(result.written), outcomes=list(result.outcomes))
     return result

@@ -33,8 +33,9 @@ from provisioner_env.layouts import ATMOS, TFVARS, EnvFile, EnvProject, relative
 from provisioner_env.mapping import policy_names
 from provisioner_env.names import normalise_env_name
 from provisioner_env.order import dependency_order
-from provisioner_env.plainrun import run_plain
+from provisioner_env.plainrun import run_plain, secret_environment
 from provisioner_env.policy import ISOLATED, EnvironmentPolicy, load_policy
+from provisioner_env.secrets import SecretReference, hook_results, markers, reference, yaml_references
 from provisioner_env.state import state_container
 from provisioner_env.substitute import contains
 from provisioner_env.units import Side, disk_reader, plain_side, side_of
@@ -63,6 +64,8 @@ class DestroyResult:
     removed: list[str] = field(factory=list)
     leftovers: list[str] = field(factory=list)
     terraform: list[dict[str, Any]] = field(factory=list)
+    secrets: list[SecretReference] = field(factory=list)  # the references its files hold
+    secrets_deleted: list[str] = field(factory=list)  # variables a secrets plugin deleted
     folders: list[FolderLeft] = field(factory=list)  # how each shared plain folder was left
     commands: list[Commands] = field(factory=list)  # the other environments of those folders: how to init them again
     done: bool = False
@@ -70,7 +73,8 @@ class DestroyResult:
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "done": self.done, "files": self.files, "components": self.components, "destroyed": self.destroyed,
                 "skipped": self.skipped, "removed": self.removed, "leftovers": self.leftovers, "terraform": self.terraform,
-                "folders": [f.to_dict() for f in self.folders], "commands": _by_environment(self.commands)}
+                "folders": [f.to_dict() for f in self.folders], "commands": _by_environment(self.commands),
+                "secrets": [r.to_dict() for r in self.secrets], "secrets_deleted": self.secrets_deleted}
 
 
 def _by_environment(commands: list[Commands]) -> dict[str, list[dict[str, Any]]]:
@@ -112,8 +116,22 @@ def plan_destroy(provisioning: Provisioning, target: str) -> tuple[DestroyResult
             other = plain_side(root, step.folder, env, disk_reader(root), types) if env != target else None
             if other is not None:
                 result.commands.append(plain_commands(other, provisioning.config.terraform_command))
+    result.secrets = _references(files, target)
     result.leftovers = _leftovers(steps, policy, target, provisioning.registry.backend_types(), project.protect())
+    revoke = [f"credential {ref.key}: revoke the one created for {target} in its service" for ref in result.secrets if ref.credential]
+    result.leftovers += [line for line in revoke if line not in result.leftovers]
     return result, steps, policy
+
+
+def _references(files: list[EnvFile], target: str) -> list[SecretReference]:
+    """The secrets the environment's files reference: var files' reference comments and stacks' ``!env`` tags."""
+    found: dict[str, SecretReference] = {}
+    for env_file in files:
+        text = env_file.path.read_text()
+        pairs = markers(text).items() if env_file.layout == TFVARS else [(path.rsplit(".", 1)[-1], variable) for path, variable in yaml_references(text)]
+        for key, variable in pairs:
+            found.setdefault(variable, reference(target, key, variable, file=env_file.relative, path=key, section="vars", hint=""))
+    return list(found.values())
 
 
 def destroy_environment(
@@ -155,6 +173,10 @@ def destroy_environment(
             result.destroyed.append(step.label)
         result.removed = remove_files(root, result.files) + _stale_backend_files(provisioning, steps)
         result.done = True
+        if result.secrets:
+            deleted = hook_results(provisioning.registry, "env_secrets_delete", environment=result.target, references=list(result.secrets), config=provisioning.config)
+            result.secrets_deleted = sorted({str(d) for d in deleted})
+        result.leftovers += [f"secret {ref.variable} ({ref.key}): delete it where it is stored" for ref in result.secrets if ref.variable not in result.secrets_deleted]
         call_env_hook(provisioning.registry, "after_env_destroy", target=result.target, config=provisioning.config, removed=list(result.removed), leftovers=list(result.leftovers))
     return result
 
@@ -216,8 +238,9 @@ def _destroy_step(
         return run.exit_code
     assert step.folder is not None
     destroy = ["destroy", "-input=false", "-auto-approve", *(f"-var-file={Path(v).name}" for v in step.side.varfiles)]
+    mine = [ref for ref in result.secrets if ref.file in step.side.varfiles + step.side.backend_files]
     code, commands = run_plain(provisioning, step.side, policy, [destroy], terraform_bin=terraform_bin, destroyed=True, left=result.folders,
-                               stdout=stdout, stderr=stderr, status=status)
+                               extra_env=secret_environment(provisioning, mine), stdout=stdout, stderr=stderr, status=status)
     result.terraform.append({"component": step.label, "exit_code": code, "commands": commands})
     return code
 

@@ -19,6 +19,7 @@ from provisioner_core import Provisioning, find_terraform_binary, run_process
 from provisioner_env.backends import plain_component
 from provisioner_env.commands import FolderLeft, borrowed_folder
 from provisioner_env.policy import EnvironmentPolicy
+from provisioner_env.secrets import SecretReference, secret_value
 from provisioner_env.units import Side
 
 
@@ -67,3 +68,14 @@ def run_plain(
             if code != 0 and (index == 0 or code not in ok_codes):
                 break
     return code, commands
+
+
+def secret_environment(provisioning: Provisioning, references: Sequence[SecretReference]) -> dict[str, str]:
+    """Each reference's variable with its value (set in env's environment, or from a secrets plugin); unknown ones left out."""
+    found: dict[str, str] = {}
+    for ref in references:
+        value = secret_value(provisioning.registry, ref, provisioning.config, os.environ)
+        if value is not None:
+            provisioning.redactor.add([value])
+            found[ref.variable] = value
+    return found

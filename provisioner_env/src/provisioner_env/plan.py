@@ -12,6 +12,7 @@ from typing import Any
 from attrs import field, frozen, validators
 
 from provisioner_env.commands import Commands
+from provisioner_env.secrets import SecretReference
 from provisioner_env.values import PLACEHOLDER, ValueChange
 
 CLONE_RENAME = "clone+rename"
@@ -180,6 +181,7 @@ class EnvironmentPlan:
     components: tuple[tuple[str, str], ...]  # (stack, component) of the target whose backends --provision creates, in order
     folders: tuple[PlainFolder, ...] = ()  # the target's plain terraform folders
     commands: tuple[Commands, ...] = ()  # init/plan/apply per component of the target, then of the source
+    references: tuple[SecretReference, ...] = ()  # the target's isolated values, written as references to variables
     changes: tuple[ValueChange, ...] = ()
     warnings: tuple[str, ...] = ()
     secrets: frozenset[str] = field(default=frozenset(), eq=False, repr=False)  # values to mask in every output
@@ -201,6 +203,7 @@ class EnvironmentPlan:
             "cost": self.cost.to_dict(self.target),
             "checklist": list(self.checklist),
             "placeholders": [{"file": c.file, "path": c.path, "key": c.key, "value": c.new} for c in self.placeholders],
+            "secrets": [r.to_dict() for r in self.references],
             "files": [f.to_dict(diff=diff) for f in self.files],
             "components": [{"stack": s, "component": c} for s, c in self.components],
             "folders": [f.to_dict() for f in self.folders],

@@ -6,7 +6,7 @@ before ``create`` writes anything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,10 @@ from provisioner_env.plan import (
 )
 from provisioner_env.policy import EnvironmentPolicy, load_policy
 from provisioner_env.preview import preview_repository
+from provisioner_env.secrets import SecretReference, SecretStored, reference, stacks_read_env_tag, stored_text, variable_name
 from provisioner_env.state import separated_value, state_key_setting
-from provisioner_env.units import Unit, atmos_units, require_backend, tfvars_units
-from provisioner_env.values import PLACEHOLDER, RENAMED, STATE, ValueChange, is_placeholder, placeholder_text
+from provisioner_env.units import Unit, atmos_units, folder_backend_block, require_backend, tfvars_units
+from provisioner_env.values import PLACEHOLDER, REFERENCE, RENAMED, STATE, ValueChange, is_placeholder, placeholder_text
 from provisioner_env.yaml_clone import YamlClone
 
 
@@ -127,6 +128,7 @@ def build_plan(provisioning: Provisioning, source: str | None, target: str, *, f
         folders=tuple(PlainFolder(u.target.folder, u.target.backend_type, u.target.varfiles, u.target.backend_files)
                       for u in draft.units if u.layout == TFVARS and u.target is not None),
         commands=tuple(_commands(draft)),
+        references=tuple(references(draft, policy)),
         changes=tuple(draft.changes),
         warnings=tuple(draft.warnings + warnings + cost_warnings + ([f"environment name '{target}' normalised to '{target_name}'"] if target != target_name else [])),
         secrets=frozenset(draft.secrets),
@@ -169,6 +171,16 @@ def _target_of(env_file: EnvFile, project: EnvProject, draft: _Draft) -> str:
 # --- Atmos --------------------------------------------------------------------------------
 
 
+def _yaml_variable(policy: EnvironmentPolicy, target: str) -> Callable[[str], str] | None:
+    """key -> the variable a stack's ``!env`` reference names; None when placeholders are written instead."""
+    mode = policy.secrets.yaml
+    if mode == "auto":
+        mode = "env" if stacks_read_env_tag() else "placeholder"
+    if mode != "env":
+        return None
+    return lambda key: variable_name(policy.secrets.variable, target, key)
+
+
 def _plan_atmos(draft: _Draft, provisioning: Provisioning, policy: EnvironmentPolicy, files: list[EnvFile]) -> None:
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
@@ -177,6 +189,7 @@ def _plan_atmos(draft: _Draft, provisioning: Provisioning, policy: EnvironmentPo
     source, target = draft.source, draft.target
     cloned = {without_suffix(f.stacks_relative) for f in files}
     clones: dict[str, tuple[EnvFile, str, YamlClone]] = {}
+    variable = _yaml_variable(policy, target)
     for env_file in files:
         text = env_file.path.read_text()
         draft.secrets |= secret_values(_safe_yaml(text, env_file.relative))
@@ -187,7 +200,7 @@ def _plan_atmos(draft: _Draft, provisioning: Provisioning, policy: EnvironmentPo
             path = entry.get("path") if isinstance(entry, dict) else entry
             if isinstance(path, str) and without_suffix(path) not in cloned and path not in draft.shared_imports:
                 draft.shared_imports.append(path)
-        clone.rewrite(source=source, target=target, policy=policy, cloned_import=lambda p: without_suffix(p) in cloned, protect=draft.protect)
+        clone.rewrite(source=source, target=target, policy=policy, cloned_import=lambda p: without_suffix(p) in cloned, protect=draft.protect, variable=variable)
         clones[env_file.relative] = (env_file, stacks_target, clone)
 
     for _attempt in range(3):
@@ -210,8 +223,13 @@ def _plan_atmos(draft: _Draft, provisioning: Provisioning, policy: EnvironmentPo
                     if isolated is None or value in (None, "") or isinstance(value, bool) or is_placeholder(unit.target.sections()[section].get(key)):
                         continue
                     text = placeholder_text(isolated, source, target, str(key))
-                    clone.set((*at, section, str(key)), DoubleQuotedScalarString(text))
-                    clone.changes.append(ValueChange(clone.target_relative, ".".join((*at, section, str(key))), str(key), section, PLACEHOLDER, str(value), text))
+                    where = ".".join((*at, section, str(key)))
+                    if variable is not None:
+                        clone.set_reference((*at, section, str(key)), text, variable(str(key)))
+                        clone.changes.append(ValueChange(clone.target_relative, where, str(key), section, REFERENCE, str(value), variable(str(key))))
+                    else:
+                        clone.set((*at, section, str(key)), DoubleQuotedScalarString(text))
+                        clone.changes.append(ValueChange(clone.target_relative, where, str(key), section, PLACEHOLDER, str(value), text))
                     overrides += 1
             if unit.target.state in source_states:
                 backend_type = str(unit.target.backend_type)
@@ -232,7 +250,7 @@ def _plan_atmos(draft: _Draft, provisioning: Provisioning, policy: EnvironmentPo
         raise ConfigError("could not isolate the target's secrets and state", hint="Report this with the stack files.")
 
     for env_file, _, clone in clones.values():
-        draft.files.append(FileChange(ATMOS, env_file.role, env_file.relative, clone.target_relative, clone.dump(), clone.text))
+        draft.files.append(FileChange(ATMOS, env_file.role, env_file.relative, clone.target_relative, clone.dump(final=True), clone.text))
         draft.changes += clone.changes
     draft.units += units
     draft.layouts.append(ATMOS)
@@ -249,7 +267,10 @@ def _plan_tfvars(draft: _Draft, policy: EnvironmentPolicy, files: list[EnvFile],
         target_file = plain_target(env_file.relative, env_file.pattern, target)
         text = env_file.path.read_text()
         section = "vars" if env_file.role == TFVARS else "backend"
-        new, found = tfvars.rewrite(text, source=source, target=target, policy=policy, section=section, file=target_file, where=env_file.relative, protect=draft.protect)
+        block = folder_backend_block(env_file.path.parent, root) if section == "backend" else None
+        backend_env = backend_types[block[0]].secret_env if block is not None and block[0] in backend_types else {}
+        new, found = tfvars.rewrite(text, source=source, target=target, policy=policy, section=section, file=target_file, where=env_file.relative,
+                                    protect=draft.protect, backend_env=backend_env)
         planned[target_file] = (env_file, text, new)
         changes[target_file] = found
         values = tfvars.read_vars(text, env_file.relative) if env_file.role == TFVARS else tfvars.parse(text, env_file.relative, kind="backend file")
@@ -297,9 +318,10 @@ def _plan_tfvars(draft: _Draft, policy: EnvironmentPolicy, files: list[EnvFile],
 def _key_rows(draft: _Draft, policy: EnvironmentPolicy) -> list[MappingRow]:
     rows = []
     for change in draft.changes:
-        if change.kind == PLACEHOLDER:
+        if change.kind in (PLACEHOLDER, REFERENCE):
             action = NEW_CREDENTIAL if is_secret_key(change.key) else NEW_VALUE
-            rows.append(MappingRow("key", change.key, change.key, action, f"{change.file} {change.path}"))
+            target = change.new if change.kind == REFERENCE else change.key
+            rows.append(MappingRow("key", change.key, target, action, f"{change.file} {change.path}"))
         elif change.kind == RENAMED and is_secret_key(change.key):
             draft.secrets |= {change.old, change.new}
     shared: set[str] = set()
@@ -347,11 +369,36 @@ def _context_bound(draft: _Draft) -> list[str]:
     for change in draft.changes:
         if change.kind == PLACEHOLDER:
             lines.append(f"{change.file}: {change.path}: a new value is required (isolated, never copied)")
+        elif change.kind == REFERENCE:
+            lines.append(f"{change.file}: {change.path}: from {change.new} (isolated, never copied; not in the file)")
         elif change.kind == STATE:
             lines.append(f"{change.file}: {change.path}: {change.old or '(unset)'} -> {change.new} (separate state)")
         else:
             lines.append(f"{change.file}: {change.path}: {change.old!s} -> {change.new!s}".replace("\n", " "))
     return lines
+
+
+def references(draft: _Draft, policy: EnvironmentPolicy) -> list[SecretReference]:
+    """The target's isolated values written as references, one per variable."""
+    found: dict[str, SecretReference] = {}
+    for change in draft.changes:
+        if change.kind == REFERENCE and change.new not in found:
+            declared = policy.key(change.key)
+            found[change.new] = reference(draft.target, change.key, change.new, file=change.file, path=change.path, section=change.section,
+                                          hint=declared.hint if declared is not None else "")
+    return list(found.values())
+
+
+def secret_items(refs: Sequence[SecretReference], stored: Sequence[SecretStored]) -> list[str]:
+    """Checklist lines: what to create for each reference, and where it goes (the plugin's store, or the variable)."""
+    items = []
+    for ref in refs:
+        verb = "Create a new credential" if ref.credential else "Set a new value for"
+        hint = f": {ref.hint}" if ref.hint else ""
+        where = stored_text(stored, ref.variable)
+        place = f"{where}; make sure it holds the new value" if where else f"set it in the environment as {ref.variable} (a secret store or CI secret, never a file)"
+        items.append(f"{verb} {ref.key} for {ref.environment}{hint}; {place}")
+    return items
 
 
 def _commands(draft: _Draft) -> list[Commands]:
@@ -362,7 +409,8 @@ def _commands(draft: _Draft) -> list[Commands]:
             side = side_of_unit(unit)
             if side is None:
                 continue
-            found.append(atmos_commands(side, env) if unit.layout == ATMOS else plain_commands(side, draft.binary))
+            variables = tuple(c.new for c in draft.changes if c.kind == REFERENCE and c.file in side.varfiles + side.backend_files) if env == draft.target else ()
+            found.append(atmos_commands(side, env) if unit.layout == ATMOS else plain_commands(side, draft.binary, variables))
     return found
 
 
@@ -377,6 +425,7 @@ def _checklist(draft: _Draft, policy: EnvironmentPolicy, provision: bool, cost: 
         hint = f": {declared.hint}" if declared is not None and declared.hint else ""
         verb = "Create a new credential" if is_secret_key(key) else "Set a new value for"
         items.append(f"{verb} {key} for {draft.target}{hint}; put it in {', '.join(where)}")
+    items += secret_items(references(draft, policy), ())
     for line in cost.lines:
         if line.delta:
             items.append(f"Approve the cost of {line.instances} new {line.label} ({line.type}) in {line.component}: about +${line.delta:,.2f}/month")

@@ -45,7 +45,9 @@ _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}")
 # `auth` (who deploys) and `backend` (where state lives) are deployment plumbing, copied unless declared.
 APPLICATION_SECTIONS = frozenset({"vars", "env", "settings"})
 
-_TOP_KEYS = ("default_source", "protected", "naming", "resources", "keys", "terraform")
+_TOP_KEYS = ("default_source", "protected", "naming", "resources", "keys", "terraform", "secrets")
+_SECRETS_KEYS = ("variable", "yaml")
+YAML_REFERENCES = ("auto", "env", "placeholder")
 _TERRAFORM_KEYS = ("provision", "auth")
 _NAMING_KEYS = ("max_length", "pattern", "vars")
 _RESOURCE_KEYS = ("type", "isolation", "monthly_cost", "names", "vars", "component", "max_length", "hint")
@@ -101,6 +103,14 @@ class PlainFolders:
 
 
 @frozen
+class SecretsPolicy:
+    """``environments.secrets``: how isolated values are referenced instead of written."""
+
+    variable: str = "{ENV}_{KEY}"  # the environment variable an Atmos `!env` reference names
+    yaml: str = field(default="auto", validator=validators.in_(YAML_REFERENCES))  # auto: !env when the stack loader reads it, else a placeholder
+
+
+@frozen
 class EnvironmentPolicy:
     default_source: str = "dev"
     protected: tuple[str, ...] = DEFAULT_PROTECTED
@@ -108,6 +118,7 @@ class EnvironmentPolicy:
     resources: tuple[ResourcePolicy, ...] = ()
     keys: tuple[KeyPolicy, ...] = ()
     terraform: PlainFolders = PlainFolders()
+    secrets: SecretsPolicy = SecretsPolicy()
 
     def key(self, name: str) -> KeyPolicy | None:
         """The declared policy of a key (case-insensitive: LINE_TOKEN also covers line_token)."""
@@ -157,6 +168,7 @@ def load_policy(config: ProjectConfig) -> EnvironmentPolicy:
             resources=tuple(_resource(label, value, f"{where}.resources.{label}") for label, value in _mapping(mapping.get("resources") or {}, f"{where}.resources").items()),
             keys=tuple(_key(name, value, f"{where}.keys.{name}") for name, value in _mapping(mapping.get("keys") or {}, f"{where}.keys").items()),
             terraform=_plain_folders(mapping.get("terraform"), f"{where}.terraform"),
+            secrets=_secrets(mapping.get("secrets"), f"{where}.secrets"),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}", hint="See docs/environments.md for the policy schema.") from None
@@ -175,6 +187,20 @@ def _plain_folders(raw: Any, where: str) -> PlainFolders:
             raise ConfigError(f"{where}.provision.{name}.enabled must be true or false, got {enabled!r}", hint="Write enabled: true (a YAML boolean).")
     auth = _mapping(mapping.get("auth") or {}, f"{where}.auth")
     return PlainFolders(dict(provision), dict(auth))
+
+
+def _secrets(raw: Any, where: str) -> SecretsPolicy:
+    if raw is None:
+        return SecretsPolicy()
+    mapping = _mapping(raw, where)
+    _known(mapping, _SECRETS_KEYS, where)
+    variable = _string(mapping.get("variable", "{ENV}_{KEY}"), f"{where}.variable")
+    if "{KEY}" not in variable and "{key}" not in variable:
+        raise ConfigError(f"{where}.variable {variable!r} has no {{KEY}}: every secret would read one variable", hint='For example: variable: "{ENV}_{KEY}".')
+    yaml = mapping.get("yaml", "auto")
+    if yaml not in YAML_REFERENCES:
+        raise ConfigError(f"{where}.yaml must be one of {', '.join(YAML_REFERENCES)}, got {yaml!r}", hint="auto: `!env NAME` when the stack loader reads it, else a REQUIRED: placeholder.")
+    return SecretsPolicy(variable, yaml)
 
 
 def _naming(raw: Any, where: str) -> NamingPolicy:

@@ -36,7 +36,7 @@ def mapping_lines(rows: Sequence[MappingRow]) -> list[str]:
     return _table(table)
 
 
-def plan_lines(plan: EnvironmentPlan, *, dry_run: bool) -> list[str]:
+def plan_lines(plan: EnvironmentPlan, *, dry_run: bool, checklist: Sequence[str] | None = None) -> list[str]:
     inventory = plan.inventory
     lines = [f"Environment {plan.target} from {plan.source} ({', '.join(plan.layouts)} layout){'  [dry run: nothing written]' if dry_run else ''}", ""]
     lines += ["1. Inventory of " + plan.source]
@@ -55,7 +55,7 @@ def plan_lines(plan: EnvironmentPlan, *, dry_run: bool) -> list[str]:
     if plan.cost.absent:
         lines += [f"  not in {plan.source}, not charged: {', '.join(plan.cost.absent)}"]
     lines += [f"  Warning: {w}" for w in warnings] + [""]
-    lines += ["5. Manual checklist", *_bullets(plan.checklist, mark="[ ]"), ""]
+    lines += ["5. Manual checklist", *_bullets(plan.checklist if checklist is None else checklist, mark="[ ]"), ""]
     lines += ["6. Files" + (" (would write)" if dry_run else "")]
     for change in plan.files:
         origin = f"from {change.source}" if change.source else "generated"
@@ -79,7 +79,7 @@ def commands_lines(commands: Sequence[Commands]) -> list[str]:
 
 def create_text(result: CreateResult) -> str:
     plan = result.plan
-    lines = plan_lines(plan, dry_run=result.dry_run)
+    lines = plan_lines(plan, dry_run=result.dry_run, checklist=result.checklist)
     for warning in result.warnings:
         lines.append(f"Warning: {warning}")
     if result.dry_run:
@@ -89,7 +89,8 @@ def create_text(result: CreateResult) -> str:
     if result.outcomes:
         lines += ["", "8. Backends provisioned", outcomes_text(result.outcomes)]
     lines += ["", f"Created environment {plan.target}: {len(result.written)} file(s) written."
-              + (f" {len(plan.placeholders)} REQUIRED placeholder(s) to fill before terraform runs." if plan.placeholders else "")]
+              + (f" {len(plan.placeholders)} REQUIRED placeholder(s) to fill before terraform runs." if plan.placeholders else "")
+              + (f" {len(plan.references)} secret(s) to set: {', '.join(r.variable for r in plan.references)}." if plan.references else "")]
     return "\n".join(lines)
 
 

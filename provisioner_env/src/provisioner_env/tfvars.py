@@ -1,8 +1,10 @@
-"""Edit ``terraform.<env>.tfvars`` (and ``backend.<env>.hcl``) files in place, span by span.
+"""Edit ``terraform.<env>.tfvars`` (and ``backend.<env>.hcl``, ``.tfvars.json``) files in place, span by span.
 
 Every line and comment is kept byte for byte; only the inside of string literals (and
-heredocs) changes: the environment name where it is a name part, and isolated secrets, which
-become ``REQUIRED:`` placeholders. Map keys and variable names never change.
+heredocs) changes, where the environment name is a name part. An isolated variable's
+assignment becomes a comment naming ``TF_VAR_<name>`` (secrets never go into files); an
+isolated key nested in a value becomes a ``REQUIRED:`` placeholder. Map keys and variable
+names never change.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from provisioner_core import ConfigError
 from provisioner_env import hcl
 from provisioner_env.policy import EnvironmentPolicy
 from provisioner_env.substitute import substitute
-from provisioner_env.values import PLACEHOLDER, RENAMED, ValueChange, is_placeholder, placeholder_text
+from provisioner_env.values import PLACEHOLDER, REFERENCE, RENAMED, ValueChange, is_placeholder, placeholder_text
 
 
 def _escape(value: str) -> str:
@@ -27,16 +29,43 @@ def _unescape(value: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), value).replace("$${", "${")
 
 
+def reference_comment(key: str, variable: str, target: str, source: str, hint: str, indent: str = "") -> str:
+    """What a var file says in place of an isolated assignment (parsed back by ``secrets.markers``)."""
+    return f"{indent}# {key}: from {variable} (isolated: a new value for {target}, never copied from {source}" + (f"; {hint}" if hint else "") + ")"
+
+
 def rewrite(
-    text: str, *, source: str, target: str, policy: EnvironmentPolicy, section: str, file: str, where: str = "", protect: Iterable[str] = ()
+    text: str, *, source: str, target: str, policy: EnvironmentPolicy, section: str, file: str, where: str = "", protect: Iterable[str] = (),
+    backend_env: Mapping[str, str] | None = None,
 ) -> tuple[str, list[ValueChange]]:
-    """The cloned text and the values that changed (renamed, or isolated and replaced); ``where`` names the source file in errors."""
+    """The cloned text and the values that changed; ``where`` names the source file in errors.
+
+    An isolated top-level variable becomes a reference: its assignment is replaced by a comment
+    naming ``TF_VAR_<name>`` (a backend file's setting: the variable its backend type reads it
+    from, ``backend_env``). An isolated key inside a value gets a ``REQUIRED:`` placeholder.
+    """
     if file.endswith(".json"):
         return _rewrite_json(text, source=source, target=target, policy=policy, file=file, where=where or file, protect=protect)
     parsed = hcl.parse_attributes(text, where or file, kind="backend file" if section == "backend" else "variables file")
     edits: list[tuple[int, int, str]] = []
     changes: list[ValueChange] = []
+    referenced: set[str] = set()
+    for assignment in parsed.attributes:
+        isolated = policy.isolated_key(assignment.key, section)
+        if isolated is None or assignment.value in ("", None) or is_placeholder(assignment.value):
+            continue
+        variable = f"TF_VAR_{assignment.key}" if section == "vars" else (backend_env or {}).get(assignment.key)
+        if variable is None:
+            continue
+        referenced.add(assignment.key)
+        line = text[assignment.line_start : assignment.line_end]
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        comment = reference_comment(assignment.key, variable, target, source, isolated.hint, indent)
+        edits.append((assignment.line_start, assignment.line_end, comment))
+        changes.append(ValueChange(file, assignment.key, assignment.key, section, REFERENCE, text[assignment.start : assignment.end], variable))
     for literal in parsed.strings:
+        if literal.keys and literal.keys[0] in referenced:
+            continue
         content = text[literal.start : literal.end]
         isolated = next((p for p in (policy.isolated_key(k, section) for k in literal.keys) if p is not None), None)
         path = ".".join(literal.keys) or "(value)"
@@ -54,11 +83,11 @@ def rewrite(
         if new != content:
             edits.append((literal.start, literal.end, new))
             changes.append(ValueChange(file, path, key, section, RENAMED, _unescape(content), _unescape(new)))
-    # An isolated top-level key holding a number or a boolean: replace the value itself.
+    # An isolated top-level key holding a number or a boolean that no variable can carry: replace the value itself.
     for assignment in parsed.attributes:
         isolated = policy.isolated_key(assignment.key, section)
         raw = text[assignment.start : assignment.end]
-        if isolated is None or not isinstance(assignment.value, (int, float)) or isinstance(assignment.value, bool):
+        if assignment.key in referenced or isolated is None or not isinstance(assignment.value, (int, float)) or isinstance(assignment.value, bool):
             continue
         new = placeholder_text(isolated, source, target, assignment.key)
         edits.append((assignment.start, assignment.end, f'"{_escape(new)}"'))
@@ -93,7 +122,13 @@ def _rewrite_json(
             return new
         return value
 
-    cloned = walk(data, ())
+    cloned: dict[str, Any] = {}
+    for key, value in data.items():
+        isolated = policy.isolated_key(key, "vars")
+        if isolated is not None and value not in (None, "") and not is_placeholder(value):
+            changes.append(ValueChange(file, key, key, "vars", REFERENCE, json.dumps(value), f"TF_VAR_{key}"))  # terraform reads TF_VAR_<name>
+            continue
+        cloned[key] = walk(value, (str(key),))
     indent = re.match(r"\{\s*\n([ \t]+)", text)
     out = json.dumps(cloned, indent=indent.group(1) if indent else 2, ensure_ascii=False)
     return out + ("\n" if text.endswith("\n") else ""), changes

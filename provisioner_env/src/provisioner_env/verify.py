@@ -24,7 +24,9 @@ from provisioner_env.substitute import contains
 from provisioner_env.units import Unit, atmos_units, disk_reader, tfvars_units
 from provisioner_env.values import is_placeholder
 
-CHECKS: tuple[str, ...] = ("env-name", "files", NAME_LIMIT, SAME_NAME, SAME_STATE, "renamed", "missing-key", "isolated-key", "placeholder", "backend-exists")
+CHECKS: tuple[str, ...] = (
+    "env-name", "files", NAME_LIMIT, SAME_NAME, SAME_STATE, "renamed", "missing-key", "isolated-key", "secret-in-file", "placeholder", "backend-exists",
+)  # fmt: skip
 
 
 @define
@@ -100,11 +102,18 @@ def _unit_findings(unit: Unit, policy: EnvironmentPolicy, source: str, protect: 
     for section in ("vars", "env"):
         for key, value in source_sections[section].items():
             if key not in target_sections[section]:
+                if unit.layout == TFVARS and policy.isolated_key(key, section) is not None:
+                    continue  # a reference: terraform reads it from TF_VAR_<key> (verify --live checks it is set)
                 found.append(Finding("missing-key", f"{where}: {section}.{key} is defined in {source} ({unit.source.label}) but missing"))
                 continue
             isolated = policy.isolated_key(key, section)
             if isolated is not None and value not in (None, "") and target_sections[section][key] == value:
                 found.append(Finding("isolated-key", f"{where}: {section}.{key} has the same value as in {source}; it is isolated and must be new"))
+    if unit.layout == TFVARS:
+        for key, value in unit.target.vars.items():
+            if is_secret_key(key) and policy.isolated_key(key, "vars") is not None and value not in (None, "") and not is_placeholder(value):
+                found.append(Finding("secret-in-file", f"{where}: vars.{key} is written in the file; an isolated credential belongs in TF_VAR_{key} "
+                                                       "(a secret store or CI secret), never in a file"))
     checked: dict[str, Any] = {"vars": dict(unit.target.vars), "env": dict(unit.target.env), "backend": dict(unit.target.backend), "settings": dict(unit.target.settings)}
     for path in find_placeholders(checked):
         found.append(Finding("placeholder", f"{where}: {path} is still a REQUIRED: placeholder"))
