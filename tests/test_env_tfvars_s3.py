@@ -10,6 +10,10 @@ policy step is skipped (as in test_terraform_s3_e2e.py).
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
@@ -130,3 +134,63 @@ def test_the_project_config_opts_in_and_a_missing_plugin_or_auth_is_named(projec
     result = cli.run(["env", "create", "feature-z"], exit_code=2)
     assert "aws" in result.stderr and "provision env backends feature-z" in result.stderr
     assert (project.root / "terraform" / "terraform.feature-z.tfvars").is_file()  # the files are kept; provisioning can be rerun
+
+
+def run_printed(folder: Path, command: str, env: dict[str, str], *extra: str, code: int = 0) -> subprocess.CompletedProcess:
+    """Run one of the commands `provision env create` printed, as a user would (plus non-interactive flags)."""
+    argv = shlex.split(command)
+    assert argv[0] == "terraform"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_VAR_"))}
+    environ |= {"CHECKPOINT_DISABLE": "1", "AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET, **env}
+    if not Path(environ.get("TF_CLI_CONFIG_FILE", "/")).is_file():
+        environ.pop("TF_CLI_CONFIG_FILE", None)
+    run = subprocess.run([*argv, "-input=false", *extra], cwd=folder, env=environ, capture_output=True, text=True, timeout=180)
+    assert run.returncode == code, f"{command}: {run.stdout}{run.stderr}"
+    return run
+
+
+@pytest.mark.terraform
+def test_tfvars_s3_end_to_end_with_the_printed_commands(project, cli, moto_server):
+    """create --provision -> init/apply with the printed commands -> verify --live -> destroy -> dev plan is clean on dev's state."""
+    folder, token = project.folder, {"TF_VAR_line_channel_access_token": "feature-x-new-token-99"}
+    cli.run(["env", "backends", "dev"])  # dev's own bucket, through the same plugin
+    created = json.loads(cli.run(["env", "create", "feature-x", "--from", "dev", "--provision", "-o", "json"]).stdout)
+    assert [(o["status"], o["resource"]) for o in created["provisioned"]] == [("created", f"s3://{project.bucket('feature-x')}")]
+    target, dev = created["commands"]["feature-x"][0], created["commands"]["dev"][0]
+    assert target["variables"] == ["TF_VAR_line_channel_access_token"] and dev["variables"] == []
+
+    run_printed(folder, dev["init"], {})
+    run_printed(folder, dev["apply"], {}, "-auto-approve")
+
+    fresh = json.loads(cli.run(["env", "verify", "feature-x", "--live", "-o", "json"], exit_code=2).stdout)
+    assert [v["check"] for v in fresh["violations"]] == ["secret-set"]  # the new token is not set yet
+    assert fresh["live"] == [{"component": "terraform/terraform.feature-x.tfvars", "backend": "exists", "state": "absent (never applied)", "resources": None,
+                              "plan": None, "state_address": f"s3://{project.bucket('feature-x')}/bot/terraform.tfstate"}]
+
+    run_printed(folder, target["init"], token)
+    run_printed(folder, target["apply"], token, "-auto-approve")
+    verified = json.loads(cli.run(["env", "verify", "feature-x", "--live", "--plan", "-o", "json"], env=token).stdout)
+    assert verified["ok"] is True and "plan-clean" in verified["checks"]
+    assert [(c["backend"], c["state"], c["plan"]) for c in verified["live"]] == [("exists", "applied (2 resources)", "clean")]
+    assert verified["live"][0]["state_address"] == f"s3://{project.bucket('feature-x')}/bot/terraform.tfstate"
+
+    destroyed = cli.run(["env", "destroy", "feature-x", "--force", "-o", "json"], env=token)
+    result = json.loads(destroyed.stdout)
+    assert result["done"] is True and result["folders"] == [{"folder": "terraform", "initialised_for": None}]
+    assert "feature-x-new-token-99" not in destroyed.output and SECRET not in destroyed.output
+    after = json.loads(cli.run(["env", "verify", "feature-x", "--against", "dev", "--live", "-o", "json"]).stdout)
+    assert after["destroyed"] is True and after["ok"] is True
+    assert [(c["backend"], c["state"]) for c in after["live"]] == [("exists (kept: environments.destroy.backends is keep)", "empty (0 resources)")]
+    (project.root / "provisioner.yaml").write_text(config(provision=False) + "  destroy: {backends: remove}\n")
+    leftover = json.loads(cli.run(["env", "verify", "feature-x", "--live", "-o", "json"], exit_code=2).stdout)
+    assert leftover["violations"] == [{"check": "leftover-backend", "message": "terraform/terraform.feature-x.tfvars: the s3 backend of state "
+                                       f"s3://{project.bucket('feature-x')}/bot/terraform.tfstate still exists"}]
+
+    # The shared folder was feature-x's: destroy left it uninitialised, so plain terraform cannot plan dev against feature-x's state.
+    assert "Backend initialization required" in run_printed(folder, dev["plan"], {}, code=1).stderr
+    run_printed(folder, dev["init"], {})
+    run_printed(folder, dev["plan"], {}, "-detailed-exitcode")  # clean: dev's resources are all in dev's state
+    record = json.loads((folder / ".terraform" / "terraform.tfstate").read_text())
+    assert record["backend"]["config"]["bucket"] == project.bucket("dev")
+    dev_state = json.loads(s3(moto_server.url).get_object(Bucket=project.bucket("dev"), Key="bot/terraform.tfstate")["Body"].read())
+    assert len(dev_state["resources"]) == 2

@@ -35,7 +35,7 @@ from provisioner_env.names import normalise_env_name
 from provisioner_env.order import dependency_order
 from provisioner_env.plainrun import run_plain, secret_environment
 from provisioner_env.policy import ISOLATED, EnvironmentPolicy, load_policy
-from provisioner_env.secrets import SecretReference, hook_results, markers, reference, yaml_references
+from provisioner_env.secrets import SecretReference, file_references, hook_results
 from provisioner_env.state import state_container
 from provisioner_env.substitute import contains
 from provisioner_env.units import Side, disk_reader, plain_side, side_of
@@ -116,22 +116,11 @@ def plan_destroy(provisioning: Provisioning, target: str) -> tuple[DestroyResult
             other = plain_side(root, step.folder, env, disk_reader(root), types) if env != target else None
             if other is not None:
                 result.commands.append(plain_commands(other, provisioning.config.terraform_command))
-    result.secrets = _references(files, target)
+    result.secrets = file_references(files, target)
     result.leftovers = _leftovers(steps, policy, target, provisioning.registry.backend_types(), project.protect())
     revoke = [f"credential {ref.key}: revoke the one created for {target} in its service" for ref in result.secrets if ref.credential]
     result.leftovers += [line for line in revoke if line not in result.leftovers]
     return result, steps, policy
-
-
-def _references(files: list[EnvFile], target: str) -> list[SecretReference]:
-    """The secrets the environment's files reference: var files' reference comments and stacks' ``!env`` tags."""
-    found: dict[str, SecretReference] = {}
-    for env_file in files:
-        text = env_file.path.read_text()
-        pairs = markers(text).items() if env_file.layout == TFVARS else [(path.rsplit(".", 1)[-1], variable) for path, variable in yaml_references(text)]
-        for key, variable in pairs:
-            found.setdefault(variable, reference(target, key, variable, file=env_file.relative, path=key, section="vars", hint=""))
-    return list(found.values())
 
 
 def destroy_environment(

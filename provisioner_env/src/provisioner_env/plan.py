@@ -13,6 +13,7 @@ from attrs import field, frozen, validators
 
 from provisioner_env.commands import Commands
 from provisioner_env.secrets import SecretReference
+from provisioner_env.units import Unit
 from provisioner_env.values import PLACEHOLDER, ValueChange
 
 CLONE_RENAME = "clone+rename"
@@ -185,6 +186,7 @@ class EnvironmentPlan:
     changes: tuple[ValueChange, ...] = ()
     warnings: tuple[str, ...] = ()
     secrets: frozenset[str] = field(default=frozenset(), eq=False, repr=False)  # values to mask in every output
+    units: tuple[Unit, ...] = field(default=(), eq=False, repr=False)  # both environments' components (verify --live after destroy)
 
     @property
     def placeholders(self) -> tuple[ValueChange, ...]:

@@ -132,6 +132,7 @@ def build_plan(provisioning: Provisioning, source: str | None, target: str, *, f
         changes=tuple(draft.changes),
         warnings=tuple(draft.warnings + warnings + cost_warnings + ([f"environment name '{target}' normalised to '{target_name}'"] if target != target_name else [])),
         secrets=frozenset(draft.secrets),
+        units=tuple(draft.units),
     )
 
 

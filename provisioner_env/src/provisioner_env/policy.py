@@ -45,7 +45,9 @@ _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}")
 # `auth` (who deploys) and `backend` (where state lives) are deployment plumbing, copied unless declared.
 APPLICATION_SECTIONS = frozenset({"vars", "env", "settings"})
 
-_TOP_KEYS = ("default_source", "protected", "naming", "resources", "keys", "terraform", "secrets")
+_TOP_KEYS = ("default_source", "protected", "naming", "resources", "keys", "terraform", "secrets", "destroy")
+_DESTROY_KEYS = ("backends",)
+DESTROY_BACKENDS = ("keep", "remove")
 _SECRETS_KEYS = ("variable", "yaml")
 YAML_REFERENCES = ("auto", "env", "placeholder")
 _TERRAFORM_KEYS = ("provision", "auth")
@@ -119,6 +121,7 @@ class EnvironmentPolicy:
     keys: tuple[KeyPolicy, ...] = ()
     terraform: PlainFolders = PlainFolders()
     secrets: SecretsPolicy = SecretsPolicy()
+    destroy_backends: str = field(default="keep", validator=validators.in_(DESTROY_BACKENDS))  # environments.destroy.backends
 
     def key(self, name: str) -> KeyPolicy | None:
         """The declared policy of a key (case-insensitive: LINE_TOKEN also covers line_token)."""
@@ -169,6 +172,7 @@ def load_policy(config: ProjectConfig) -> EnvironmentPolicy:
             keys=tuple(_key(name, value, f"{where}.keys.{name}") for name, value in _mapping(mapping.get("keys") or {}, f"{where}.keys").items()),
             terraform=_plain_folders(mapping.get("terraform"), f"{where}.terraform"),
             secrets=_secrets(mapping.get("secrets"), f"{where}.secrets"),
+            destroy_backends=_destroy_backends(mapping.get("destroy"), f"{where}.destroy"),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}", hint="See docs/environments.md for the policy schema.") from None
@@ -187,6 +191,18 @@ def _plain_folders(raw: Any, where: str) -> PlainFolders:
             raise ConfigError(f"{where}.provision.{name}.enabled must be true or false, got {enabled!r}", hint="Write enabled: true (a YAML boolean).")
     auth = _mapping(mapping.get("auth") or {}, f"{where}.auth")
     return PlainFolders(dict(provision), dict(auth))
+
+
+def _destroy_backends(raw: Any, where: str) -> str:
+    if raw is None:
+        return "keep"
+    mapping = _mapping(raw, where)
+    _known(mapping, _DESTROY_KEYS, where)
+    value = mapping.get("backends", "keep")
+    if value not in DESTROY_BACKENDS:
+        raise ConfigError(f"{where}.backends must be keep or remove, got {value!r}",
+                          hint="keep: a destroyed environment's state backends stay (their history); remove: verify --live reports one that is left.")
+    return str(value)
 
 
 def _secrets(raw: Any, where: str) -> SecretsPolicy:

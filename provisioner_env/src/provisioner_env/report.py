@@ -95,10 +95,15 @@ def create_text(result: CreateResult) -> str:
 
 
 def verify_text(result: VerifyResult) -> str:
+    what = "destroyed environment" if result.destroyed else "Environment"
     if result.ok:
-        return f"Environment {result.target} passes every check against {result.source} ({len(result.checks)} checks, {result.units} component(s)): {', '.join(result.checks)}."
-    lines = [f"Environment {result.target} fails {len(result.violations)} check(s) against {result.source}:"]
-    lines += [f"  [{v.check}] {v.message}" for v in result.violations]
+        lines = [f"{what[0].upper()}{what[1:]} {result.target} passes every check against {result.source} ({len(result.checks)} checks, "
+                 f"{result.units} component(s)): {', '.join(result.checks)}."]
+    else:
+        lines = [f"{what[0].upper()}{what[1:]} {result.target} fails {len(result.violations)} check(s) against {result.source}:"]
+        lines += [f"  [{v.check}] {v.message}" for v in result.violations]
+    if result.live is not None:
+        lines += ["Live:", *_bullets([c.text() for c in result.live])]
     return "\n".join(lines)
 
 
@@ -113,4 +118,6 @@ def destroy_text(result: DestroyResult) -> str:
     if result.commands:
         lines += ["Commands of the other environments there (init first: it switches the folder to that environment's state):", *commands_lines(result.commands)]
     lines += ["What may be left (check and clean up by hand):", *_bullets(result.leftovers)]
+    if result.done:
+        lines += [f"Check what is left, by name: `provision env verify {result.target} --live`"]
     return "\n".join(lines)

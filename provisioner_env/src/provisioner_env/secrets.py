@@ -153,3 +153,14 @@ def secret_value(registry: PluginRegistry, ref: SecretReference, config: Project
 def stored_text(stored: Sequence[SecretStored], variable: str) -> str | None:
     entry = next((s for s in stored if s.variable == variable), None)
     return None if entry is None else f"stored in {entry.store}" + (f" ({entry.note})" if entry.note else "")
+
+
+def file_references(files: Sequence[Any], environment: str) -> list[SecretReference]:
+    """The secrets an environment's files reference (``EnvFile``s): var files' reference comments and stacks' ``!env`` tags."""
+    found: dict[str, SecretReference] = {}
+    for env_file in files:
+        text = env_file.path.read_text()
+        pairs = markers(text).items() if env_file.layout != "atmos" else [(path.rsplit(".", 1)[-1], variable) for path, variable in yaml_references(text)]
+        for key, variable in pairs:
+            found.setdefault(variable, reference(environment, key, variable, file=env_file.relative, path=key, section="vars", hint=""))
+    return list(found.values())

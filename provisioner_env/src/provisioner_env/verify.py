@@ -8,18 +8,20 @@ Each check is named; every violation is one line naming the offending value. Che
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import IO, Any
 
 from attrs import define, field
 
 from provisioner_core import ConfigError, ProvisionerError, Provisioning, install_hint, is_secret_key
 from provisioner_env.backends import missing_backend, needs_backend, plain_component, serves
 from provisioner_env.layouts import ATMOS, TFVARS, EnvProject
+from provisioner_env.live import DESTROYED_CHECKS, LIVE_CHECKS, LiveComponent, destroyed_checks, live_checks
 from provisioner_env.mapping import NAME_LIMIT, SAME_NAME, SAME_STATE, Finding, mapping_rows
 from provisioner_env.names import normalise_env_name, validate_env_name
 from provisioner_env.placeholders import find_placeholders
 from provisioner_env.policy import EnvironmentPolicy, load_policy
+from provisioner_env.secrets import file_references
 from provisioner_env.substitute import contains
 from provisioner_env.units import Unit, atmos_units, disk_reader, tfvars_units
 from provisioner_env.values import is_placeholder
@@ -36,14 +38,19 @@ class VerifyResult:
     checks: list[str] = field(factory=list)
     violations: list[Finding] = field(factory=list)
     units: int = 0
+    live: list[LiveComponent] | None = None  # --live: what the backends say, per component
+    destroyed: bool = False  # --live on an environment without files: checked for leftovers
 
     @property
     def ok(self) -> bool:
         return not self.violations
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "target": self.target, "ok": self.ok, "checks": self.checks, "components": self.units,
+        data = {"source": self.source, "target": self.target, "ok": self.ok, "checks": self.checks, "components": self.units,
                 "violations": [v.to_dict() for v in self.violations]}
+        if self.live is not None:
+            data |= {"live": [c.to_dict() for c in self.live], "destroyed": self.destroyed}
+        return data
 
     def error(self) -> ConfigError:
         return ConfigError(
@@ -53,11 +60,24 @@ class VerifyResult:
         )
 
 
-def verify_environment(provisioning: Provisioning, target: str, against: str | None = None, *, check_backends: bool = False) -> VerifyResult:
+def verify_environment(
+    provisioning: Provisioning,
+    target: str,
+    against: str | None = None,
+    *,
+    check_backends: bool = False,
+    live: bool = False,
+    plan: bool = False,
+    out: IO[str] | None = None,
+    status: Callable[[str], None] = lambda _: None,
+) -> VerifyResult:
+    """Check TARGET against SOURCE; ``live``: against the real backends too (``plan``: and a terraform plan per component)."""
     policy = load_policy(provisioning.config)
     source = normalise_env_name(against or policy.default_source)
     target = normalise_env_name(target)
-    result = VerifyResult(source, target, [c for c in CHECKS if check_backends or c != "backend-exists"])
+    checks = [c for c in CHECKS if check_backends or live or c != "backend-exists"]
+    checks += [c for c in LIVE_CHECKS if live and (plan or c != "plan-clean") and c not in checks]
+    result = VerifyResult(source, target, checks)
     add = result.violations.append
     try:
         validate_env_name(target, max_length=policy.naming.max_length, pattern=policy.naming.pattern)
@@ -71,6 +91,8 @@ def verify_environment(provisioning: Provisioning, target: str, against: str | N
     if not source_files:
         raise ConfigError(f"no files of environment '{source}' found", hint="Name the source with --against.")
     if not target_files:
+        if live:
+            return _verify_destroyed(provisioning, policy, result)
         add(Finding("files", f"environment '{target}' has no files (expected the clones of {', '.join(f.relative for f in source_files)})"))
         return result
     units: list[Unit] = []
@@ -89,8 +111,24 @@ def verify_environment(provisioning: Provisioning, target: str, against: str | N
     for unit in units:
         if unit.target is not None:
             result.violations += _unit_findings(unit, policy, source, protect)
-    if check_backends:
+    if check_backends and not live:
         result.violations += _backend_findings(provisioning, units, policy)
+    if live:
+        result.live, live_findings = live_checks(provisioning, units, policy, file_references(target_files, target), plan=plan, out=out, status=status)
+        result.violations += live_findings
+    return result
+
+
+def _verify_destroyed(provisioning: Provisioning, policy: EnvironmentPolicy, result: VerifyResult) -> VerifyResult:
+    """TARGET has no files (destroyed): its components as create would plan them, checked for leftovers by name."""
+    from provisioner_env.planner import build_plan
+
+    planned = build_plan(provisioning, result.source, result.target)
+    result.destroyed = True
+    result.checks = ["env-name", *DESTROYED_CHECKS]
+    result.live, found = destroyed_checks(provisioning, planned.units, policy)
+    result.units = len(result.live)
+    result.violations += found
     return result
 
 
