@@ -79,8 +79,10 @@ def mapping_rows(units: Iterable[Unit], policy: EnvironmentPolicy, backend_types
             for source_name, target_name in name_pairs(resource, unit.source, target):
                 if resource.isolation == ISOLATED:
                     action = NEW_PAID if (resource.monthly_cost or 0) > 0 else CLONE_RENAME
-                    if source_name == target_name and (resource.label, source_name, target_name) not in seen:
-                        findings.append(Finding(SAME_NAME, f"isolated resource {resource.label} ({resource.type}) keeps the name '{source_name}' in both environments ({where})"))
+                    same = source_name.lower() == target_name.lower() if resource.ignores_case else source_name == target_name
+                    if same and (resource.label, source_name, target_name) not in seen:
+                        differs = f" ('{target_name}' is the same name to {resource.type}, which ignores case)" if source_name != target_name else ""
+                        findings.append(Finding(SAME_NAME, f"isolated resource {resource.label} ({resource.type}) keeps the name '{source_name}' in both environments{differs} ({where})"))
                 else:
                     action = SHARED
                     if source_name != target_name and (resource.label, source_name, target_name) not in seen:

@@ -33,7 +33,7 @@ from typing import Any
 from attrs import field, frozen, validators
 
 from provisioner_core import ConfigError, ProjectConfig, is_secret_key
-from provisioner_env.names import DEFAULT_MAX_ENV_LENGTH, NAME_RULES, normalise_env_name
+from provisioner_env.names import DEFAULT_MAX_ENV_LENGTH, NAME_RULES, case_insensitive, normalise_env_name
 
 ISOLATED = "isolated"
 SHARED = "shared"
@@ -52,7 +52,7 @@ _SECRETS_KEYS = ("variable", "yaml")
 YAML_REFERENCES = ("auto", "env", "placeholder")
 _TERRAFORM_KEYS = ("provision", "auth")
 _NAMING_KEYS = ("max_length", "pattern", "vars")
-_RESOURCE_KEYS = ("type", "isolation", "monthly_cost", "names", "vars", "component", "max_length", "hint")
+_RESOURCE_KEYS = ("type", "isolation", "monthly_cost", "names", "vars", "component", "max_length", "hint", "case_insensitive")
 _KEY_KEYS = ("isolation", "hint")
 
 
@@ -81,6 +81,11 @@ class ResourcePolicy:
     component: str | None = None  # only this component's vars (default: every component)
     max_length: int | None = None  # overrides the provider limit (or sets one for an unknown type)
     hint: str = ""
+    case_insensitive: bool | None = None  # the provider compares names without case (default: known from the type)
+
+    @property
+    def ignores_case(self) -> bool:
+        return self.case_insensitive if self.case_insensitive is not None else case_insensitive(self.type)
 
 
 @frozen
@@ -146,6 +151,10 @@ class EnvironmentPolicy:
         if section in APPLICATION_SECTIONS and is_secret_key(name):
             return KeyPolicy(name, ISOLATED, "")
         return None
+
+    def ignores_case(self, name: str) -> bool:
+        """True for a var that names a resource whose provider compares names without case (substituted ignoring case)."""
+        return any(name in r.vars for r in self.resources if r.ignores_case)
 
     def is_shared_key(self, name: str) -> bool:
         """True for a key declared shared, or a var that names a shared resource (its value is never renamed)."""
@@ -257,6 +266,9 @@ def _resource(label: Any, raw: Any, where: str) -> ResourcePolicy:
     if max_length is not None and (not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1):
         raise ConfigError(f"{where}.max_length must be a positive integer", hint="For example: max_length: 64.")
     component = mapping.get("component")
+    ignores_case = mapping.get("case_insensitive")
+    if ignores_case is not None and not isinstance(ignores_case, bool):
+        raise ConfigError(f"{where}.case_insensitive must be true or false, got {ignores_case!r}", hint="true: the provider compares these names without case.")
     return ResourcePolicy(
         label=str(label),
         type=resource_type,
@@ -267,6 +279,7 @@ def _resource(label: Any, raw: Any, where: str) -> ResourcePolicy:
         component=None if component is None else _string(component, f"{where}.component"),
         max_length=max_length,
         hint=_string(mapping.get("hint", ""), f"{where}.hint"),
+        case_insensitive=ignores_case,
     )
 
 

@@ -79,7 +79,7 @@ def rewrite(
             continue
         if any(policy.is_shared_key(k) for k in literal.keys):
             continue
-        new = substitute(content, source, target, protect)
+        new = substitute(content, source, target, protect, ignore_case=any(policy.ignores_case(k) for k in literal.keys))
         if new != content:
             edits.append((literal.start, literal.end, new))
             changes.append(ValueChange(file, path, key, section, RENAMED, _unescape(content), _unescape(new)))
@@ -116,7 +116,7 @@ def _rewrite_json(
             changes.append(ValueChange(file, ".".join(keys), key, "vars", PLACEHOLDER, str(value), new))
             return new
         if isinstance(value, str) and isolated is None and not any(policy.is_shared_key(k) for k in keys):
-            new = substitute(value, source, target, protect)
+            new = substitute(value, source, target, protect, ignore_case=any(policy.ignores_case(k) for k in keys))
             if new != value:
                 changes.append(ValueChange(file, ".".join(keys), key, "vars", RENAMED, value, new))
             return new

@@ -157,7 +157,7 @@ def _unit_findings(unit: Unit, policy: EnvironmentPolicy, source: str, protect: 
         found.append(Finding("placeholder", f"{where}: {path} is still a REQUIRED: placeholder"))
     for path, value in _strings(checked):
         key = path.rsplit(".", 1)[-1]
-        if contains(value, source, protect) and not is_placeholder(value) and not policy.is_shared_key(key) and not path.startswith("settings.depends_on"):
+        if contains(value, source, protect, ignore_case=policy.ignores_case(key)) and not is_placeholder(value) and not policy.is_shared_key(key) and not path.startswith("settings.depends_on"):
             shown = "***" if is_secret_key(key) else repr(value)
             found.append(Finding("renamed", f"{where}: {path} = {shown} still names {source}"))
     return found

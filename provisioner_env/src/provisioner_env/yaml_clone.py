@@ -195,7 +195,7 @@ class YamlClone:
         if not isinstance(slot, int) and self._policy.is_shared_key(key):
             return  # shared: the same value in every environment
         if isinstance(value, str):
-            new = substitute(value, self._source, self._target, self._protect)
+            new = substitute(value, self._source, self._target, self._protect, ignore_case=not isinstance(slot, int) and self._policy.ignores_case(key))
             if new != value:
                 holder[slot] = _same_style(value, new)
                 _shift_comment(holder, slot, len(new) - len(value))
