@@ -101,8 +101,11 @@ resource "aws_rds_cluster" "aurora" {
     ignore_changes = [tags]
   }
   policy = <<EOF
-{"braces": "}}}"}
+{"braces": "}}}", "name": "${var.project}-${jsonencode({a = "}"})}"}
 EOF
+  tags_all = { for k, v in var.tags : k => "${v}-${count.index}" if k != "x" }
+  list     = [for s in var.list : upper(s)]
+  ok       = var.a == "b" ? !var.c : var.d >= 2 && var.e != null
 }
 resource "aws_lambda_function" "fn" { for_each = toset(["a", "b"]) }
 data "aws_caller_identity" "me" {}
@@ -113,12 +116,14 @@ def test_blocks_of_a_terraform_file_and_its_backend():
     blocks = hcl.parse_blocks(MAIN_TF, "main.tf")
     assert [(b.type, b.labels, b.line) for b in blocks] == [
         ("terraform", (), 1), ("variable", ("aurora_count",), 8), ("resource", ("aws_rds_cluster", "aurora"), 9),
-        ("resource", ("aws_lambda_function", "fn"), 20), ("data", ("aws_caller_identity", "me"), 21),
+        ("resource", ("aws_lambda_function", "fn"), 23), ("data", ("aws_caller_identity", "me"), 24),
     ]  # fmt: skip
     aurora = blocks[2]
     assert aurora.attributes["count"] == "var.aurora_count"
     assert aurora.attributes["tags"] == 'merge(var.tags, { Name = "x}{" })'
     assert [b.type for b in aurora.blocks] == ["lifecycle"]
+    assert aurora.attributes["ok"] == 'var.a == "b" ? !var.c : var.d >= 2 && var.e != null'
+    assert aurora.attributes["list"] == "[for s in var.list : upper(s)]"
     assert blocks[3].attributes == {"for_each": 'toset(["a", "b"])'}
     assert hcl.backend_of(MAIN_TF, "main.tf") == ("s3", {"key": "bot/terraform.tfstate", "assume_role": {"role_arn": "arn:aws:iam::1:role/x"}})
     assert hcl.backend_of('terraform {\n  # backend "s3" {}\n}\n', "x.tf") is None

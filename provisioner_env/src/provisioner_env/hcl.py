@@ -338,6 +338,18 @@ class _Scanner:
                 j += 1
         raise _Refused(i, "a string that is never closed")
 
+    def skip_heredoc(self, i: int, match: re.Match[str]) -> int:
+        """The index after a heredoc's end marker line (its body may hold templates: in code they are expressions)."""
+        text, n = self.text, self.n
+        k = match.end()
+        while k < n:
+            line_end = text.find("\n", k)
+            line_end = n if line_end < 0 else line_end
+            if text[k:line_end].strip() == match.group(2):
+                return line_end
+            k = line_end + 1
+        raise _Refused(i, f"a heredoc whose end marker {match.group(2)} is missing")
+
     def skip_expression(self, i: int, *, closers: str = "") -> int:
         """The end of an expression starting at ``i``: a newline (or one of ``closers``) outside brackets."""
         text, n = self.text, self.n
@@ -351,7 +363,7 @@ class _Scanner:
             if c == '"':
                 j = self.skip_string(j)
             elif (heredoc := _HEREDOC.match(text, j)) is not None:
-                j = self.literal.heredoc(j, heredoc, ())[1]
+                j = self.skip_heredoc(j, heredoc)
             elif c in "([{":
                 depth += 1
                 j += 1

@@ -160,7 +160,3 @@ def set_value(text: str, key: str, value: str, where: str = "") -> str:
     if text and not text.endswith("\n"):
         text += "\n"
     return text + f'{key} = "{_escape(value)}"\n'
-
-
-def string_settings(settings: Mapping[str, Any]) -> dict[str, str]:
-    return {k: v for k, v in settings.items() if isinstance(v, str)}

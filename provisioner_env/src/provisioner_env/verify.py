@@ -2,7 +2,10 @@
 
 Each check is named; every violation is one line naming the offending value. Checks:
 ``env-name``, ``files``, ``name-limit``, ``same-name``, ``same-state``, ``renamed``,
-``missing-key``, ``isolated-key``, ``placeholder`` and, with ``--check-backends``, ``backend-exists``.
+``missing-key``, ``isolated-key``, ``secret-in-file``, ``placeholder``; with
+``--check-backends``, ``backend-exists``; with ``--live`` (live.py), ``backend-exists``,
+``secret-set`` and (``--plan``) ``plan-clean``, or after a destroy ``leftover-state`` and
+``leftover-backend``.
 """
 
 from __future__ import annotations
