@@ -1,4 +1,4 @@
-"""Code blocks in docs/ that are meant to run do run: docs/api.md's embedding example."""
+"""Code blocks in docs/ that are meant to run do run: docs/api.md's embedding example, docs/reconcile.md's resource."""
 
 from __future__ import annotations
 
@@ -32,3 +32,16 @@ def test_the_api_example_runs_as_documented(tmp_path):
     assert lines[2].startswith("example provisioner-core planned ['create file ")
     assert lines[3] == "2 unknown component 'ap' in stack 'dev' ['Did you mean: app?']"
     assert not (project / "out").exists(), "the dry run wrote nothing"
+
+
+def test_the_reconcile_example_runs_as_documented(tmp_path):
+    block = python_blocks("reconcile.md")[0]
+    script = tmp_path / "store.py"
+    script.write_text(block)
+    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    expected = [line.removeprefix("# ") for line in block.splitlines() if line.startswith("# ")]
+    printed = run.stdout.splitlines()
+    assert printed[0] == expected[0]
+    assert printed[1] == "{'versioning': 'on', 'encryption': 'strong'} created"
+    assert printed[2] == expected[1]

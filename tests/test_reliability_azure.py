@@ -195,7 +195,7 @@ def test_injected_faults_converge_or_fail_with_exit_5_never_half_configured(azur
             account = next(_accounts)
             container = f"tfstate-{uuid.uuid4().hex[:12]}"
             auth = connection_auth(azurite, account, proxy)
-            root = azure_stack(tmp_path / f"{share}-{seed}", account=account, container=container, auth=auth, options={"metadata": METADATA, "retries": retries}).root
+            root = azure_stack(tmp_path / f"{share}-{seed}", account=account, container=container, auth=auth, options={"metadata": METADATA, "attempts": retries}).root
             proxy.clear()
             proxy.configure(share=share, seed=seed)
             waited = len(backoff)

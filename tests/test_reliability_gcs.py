@@ -206,7 +206,7 @@ def test_injected_faults_converge_or_fail_with_exit_5_never_half_configured(emul
         for share, retries in FAULT_MATRIX:
             for seed in SEEDS:
                 bucket = f"rel-fault-{uuid.uuid4().hex[:16]}"
-                root = gcs_stack(tmp_path / f"{share}-{retries}-{seed}", bucket=bucket, endpoint=proxy.url, options={**OPTIONS, "retries": retries}).root
+                root = gcs_stack(tmp_path / f"{share}-{retries}-{seed}", bucket=bucket, endpoint=proxy.url, options={**OPTIONS, "attempts": retries}).root
                 proxy.clear()
                 proxy.configure(share=share, seed=seed)
                 waited = len(backoff)

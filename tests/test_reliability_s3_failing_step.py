@@ -85,6 +85,9 @@ def test_a_bucket_write_that_always_fails_is_exit_5_and_the_rerun_repairs_it(cli
 
     payload = assert_clean_failure(failed.exit_code, failed.stdout, failed.stderr, exit_code=5, endpoint=proxy.url)
     assert f": {step}:" in payload["error"]["message"]
+    # The partial state is said: the bucket exists, and the settings from the failed one on are missing.
+    assert f"(s3 bucket {bucket} exists: this run created it; it still lacks {setting}" in payload["error"]["message"]
+    assert payload["error"]["context"]["missing"].startswith(setting)
     assert len(proxy.faulted()) == 5  # the default budget: 5 attempts, every one failed
     gaps = bucket_gaps(admin(moto_server.url), bucket)
     assert any(gap.startswith(setting) for gap in gaps), gaps  # really half-configured, and not reported as success

@@ -111,9 +111,9 @@ def test_faults_converge_or_fail_cleanly_never_half_configured_success(cli, stac
 
 
 def test_every_request_failing_is_exit_5_with_one_line_and_no_traceback_in_a_real_process(stack_tree, proxy, moto_server):
-    # A real OS process with botocore's real backoff; retries: 2 keeps it short.
+    # A real OS process with botocore's real backoff; attempts: 2 keeps it short.
     bucket, table = _names(1.0, 99)
-    write_stack(stack_tree, proxy.url, bucket, table, options={"retries": 2})
+    write_stack(stack_tree, proxy.url, bucket, table, options={"attempts": 2})
     proxy.plan = FaultPlan(share=1.0, faults=aws_faults())
 
     failed = run_provision(stack_tree.root, ["backend", "app", "-s", "dev"])

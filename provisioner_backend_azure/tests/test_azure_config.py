@@ -134,7 +134,10 @@ def test_option_defaults():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
+        ({"attempts": 0}, "attempts must be between 1 and 10"),
         ({"retries": 0}, "retries must be between 1 and 10"),
+        ({"retries": 2, "attempts": 2}, "sets both attempts and retries"),
+        ({"wait_timeout": 0}, "wait_timeout must be between 1 and 3600"),
         ({"blob_retention_days": 366}, "blob_retention_days must be between 1 and 365"),
         ({"container_retention_days": "30"}, "container_retention_days must be an integer"),
         ({"min_tls_version": "TLS1_1"}, "min_tls_version must be TLS1_2 or TLS1_3"),
@@ -148,6 +151,12 @@ def test_bad_options_are_config_errors(options, message):
     with pytest.raises(ConfigError) as raised:
         parse_options(options)
     assert message in raised.value.message
+
+
+def test_retries_is_the_deprecated_name_of_attempts():
+    old, new = parse_options({"retries": 5}), parse_options({"attempts": 5})
+    assert old.attempts == new.attempts == 5 and new.warnings == ()
+    assert old.warnings == ("provision.backend.retries is deprecated: write `attempts: 5` instead (the same number: attempts per call, the first included)",)
 
 
 def test_unknown_options_warn_with_the_closest_key():
@@ -302,7 +311,7 @@ def test_importing_the_plugin_imports_no_cloud_sdk():
 
 def test_the_docs_describe_every_option_skip_value_and_backend_key():
     docs = (Path(__file__).resolve().parents[2] / "docs" / "backends" / "azure.md").read_text()
-    read = ["enabled", "timeout", "report_only", "skip", "location", "tags", "metadata", "blob_retention_days", "container_retention_days", "min_tls_version", "sku", "retries"]
+    read = ["enabled", "timeout", "report_only", "skip", "location", "tags", "metadata", "blob_retention_days", "container_retention_days", "min_tls_version", "sku", "attempts", "retries", "wait_timeout"]
     missing = [key for key in read if f"| `{key}` |" not in docs]
     missing += [value for value in SKIPPABLE if f"`{value}`" not in docs]
     used = ["storage_account_name", "container_name", "key", "resource_group_name", "subscription_id", "use_azuread_auth", "environment", "tenant_id", "access_key", "sas_token", "metadata_host"]

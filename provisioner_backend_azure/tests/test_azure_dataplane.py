@@ -250,6 +250,9 @@ def test_wrong_key_is_permission_denied_without_leaking_the_key(azurite, account
     error = failed.value
     assert error.exit_code == EXIT_PERMISSION
     assert "AuthorizationFailure" in error.message
+    # Said as rejected credentials, naming whose (never the key), not as a missing role.
+    assert f"the credentials as the connection string's key of account {account} were rejected" in error.message
+    assert "role" not in " ".join(error.hints)
     assert "backend-azurerm" in error.message and "before.terraform.init" in error.message
     assert wrong not in json.dumps(error.to_dict())
 
@@ -283,7 +286,7 @@ def test_without_the_mgmt_extra_a_missing_account_names_the_install_hint(contain
     clients.get(credential_key(auth.require("azure"), ENVIRONMENTS["public"]), StaticToken)  # no sign-in: the request never leaves the machine
 
     with pytest.raises(EventFailed) as failed:
-        run(make_component(backend, {"retries": 1}), auth, clients=clients)
+        run(make_component(backend, {"attempts": 1}), auth, clients=clients)
 
     assert failed.value.exit_code == EXIT_CONFIG
     assert "storage account nosuchaccount does not exist at https://nosuchaccount.blob.core.windows.net" in failed.value.message
@@ -292,7 +295,7 @@ def test_without_the_mgmt_extra_a_missing_account_names_the_install_hint(contain
 
 def test_unreachable_endpoint_is_a_network_error_naming_it(container, run):
     dead = f"http://127.0.0.1:{free_port()}/devstoreaccount1"
-    component = make_component({"storage_account_name": "devstoreaccount1", "container_name": container, "key": "k"}, {"retries": 1})
+    component = make_component({"storage_account_name": "devstoreaccount1", "container_name": container, "key": "k"}, {"attempts": 1})
     auth = connection_auth(f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DEV_KEY};BlobEndpoint={dead};")
 
     with pytest.raises(EventFailed) as failed:

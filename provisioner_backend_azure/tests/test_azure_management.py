@@ -328,6 +328,18 @@ def test_a_create_that_loses_the_name_race_is_a_conflict(account, container, arm
     assert failed.value.context["error_code"] == "StorageAccountAlreadyTaken"
 
 
+def test_a_failure_after_creating_the_account_says_it_exists_and_what_it_lacks(account, container, arm, mgmt, run):
+    arm.deny.append(("PUT", "blobServices/default$", 403, "AuthorizationFailed", "does not have authorization to perform action 'Microsoft.Storage/storageAccounts/blobServices/write'"))
+    auth = principal_auth()
+
+    with pytest.raises(EventFailed) as failed:
+        run(component_for(account, container), auth, clients=mgmt(auth))
+
+    assert failed.value.exit_code == EXIT_PERMISSION
+    assert f"(storage account {account} exists: this run created it; it still lacks versioning, blob_soft_delete, container_soft_delete; a rerun sets only those)" in failed.value.message
+    assert account in arm.accounts
+
+
 def test_authorization_failed_names_the_role_and_the_action(account, container, arm, mgmt, run):
     message = (
         "The client 'ci@example.com' with object id '0000' does not have authorization to perform action "
@@ -360,7 +372,7 @@ def test_an_azure_policy_denial_is_a_permission_error_pointing_at_skip(account, 
 
 def test_skip_account_leaves_the_management_plane_alone(account, container, arm, mgmt, run, no_azure_dns):
     auth = principal_auth()
-    component = component_for(account, container, {"skip": ["account"], "retries": 1})
+    component = component_for(account, container, {"skip": ["account"], "attempts": 1})
 
     with pytest.raises(EventFailed) as failed:
         run(component, auth, clients=mgmt(auth))

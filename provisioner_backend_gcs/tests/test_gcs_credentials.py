@@ -71,6 +71,16 @@ def test_permission_hint_names_the_service_account(proxy: RecordingProxy, google
     assert "ci-bot@test-project.iam.gserviceaccount.com" in info.value.hints[0]
 
 
+def test_a_401_names_the_service_account_whose_credentials_were_rejected(proxy: RecordingProxy, google_auth: FakeGoogleAuthServer, bucket_name: str, tmp_path: Path) -> None:
+    key = service_account_key_file(tmp_path, google_auth.url + "/token", email="ci-bot@test-project.iam.gserviceaccount.com")
+    proxy.fail("GET", r"^/storage/v1/b/", 401, times=5)  # refreshed once by google-auth, refused again
+    with pytest.raises(PermissionDenied) as info:
+        run(proxy.url, bucket_name, auth=AuthContext({"gcp": GcpCredentials("service-account-file", file=str(key))}))
+    assert info.value.message.startswith("GCS rejected the credentials of ci-bot@test-project.iam.gserviceaccount.com (401) to get gcs bucket")
+    assert info.value.context["identity"] == "ci-bot@test-project.iam.gserviceaccount.com"
+    assert not any("Grant" in h for h in info.value.hints)
+
+
 @pytest.mark.parametrize("content", [None, "{not json", json.dumps({"type": "authorized_user"})])
 def test_unreadable_or_wrong_key_file_is_exit_2(tmp_path: Path, bucket_name: str, content: str | None) -> None:
     path = tmp_path / "key.json"

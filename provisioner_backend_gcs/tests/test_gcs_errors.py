@@ -72,6 +72,8 @@ def test_401_says_the_credentials_were_rejected_and_never_shows_the_token(proxy:
     with pytest.raises(PermissionDenied) as info:
         run(proxy.url, bucket_name, auth=auth)
     assert any("401" in h for h in info.value.hints)
+    # A token cannot refresh itself: said as unusable credentials, never as a missing grant.
+    assert "credentials" in info.value.message and not any("Grant" in h for h in info.value.hints)
     assert "SECRET-TOKEN" not in str(info.value.to_dict())
     assert proxy.requests[0].authorization == "Bearer ya29.SECRET-TOKEN"  # it was sent, as a header only
 
@@ -112,7 +114,7 @@ def test_lost_create_response_is_retried_and_the_409_is_recognised_as_ours(proxy
     # The proxy forwards the create, then drops the connection: the bucket exists but we never heard.
     proxy.fail("POST", CREATE_PATH, None, after_forward=True)
 
-    result = run(proxy.url, bucket_name, {"retries": 3})
+    result = run(proxy.url, bucket_name, {"attempts": 3})
 
     assert [c.split(" ")[0] for c in proxy.calls()] == ["GET", "POST", "POST", "GET", "PATCH"]
     assert result.status is Status.UPDATED
@@ -121,7 +123,7 @@ def test_lost_create_response_is_retried_and_the_409_is_recognised_as_ours(proxy
 
 def test_transient_503_is_retried_then_succeeds(proxy: RecordingProxy, bucket_name: str) -> None:
     proxy.fail("GET", BUCKET_PATH, 503, times=2)  # proxy-injected
-    result = run(proxy.url, bucket_name, {"retries": 3})
+    result = run(proxy.url, bucket_name, {"attempts": 3})
     assert result.status is Status.CREATED
     assert [r.forwarded for r in proxy.requests[:3]] == [False, False, True]
 
@@ -129,7 +131,7 @@ def test_transient_503_is_retried_then_succeeds(proxy: RecordingProxy, bucket_na
 def test_503_that_never_ends_is_a_network_error_after_the_configured_attempts(proxy: RecordingProxy, bucket_name: str) -> None:
     proxy.fail("GET", BUCKET_PATH, 503, times=10)
     with pytest.raises(NetworkError) as info:
-        run(proxy.url, bucket_name, {"retries": 2})
+        run(proxy.url, bucket_name, {"attempts": 2})
     assert info.value.exit_code == EXIT_NETWORK
     assert "after 2 attempt(s)" in info.value.message
     assert len(proxy.requests) == 2
@@ -139,7 +141,7 @@ def test_unreachable_endpoint_is_exit_5_naming_the_endpoint_quickly(bucket_name:
     url = closed_port_url()
     started = time.monotonic()
     with pytest.raises(NetworkError) as info:
-        run(url, bucket_name, {"retries": 2})
+        run(url, bucket_name, {"attempts": 2})
     assert url in info.value.message
     assert time.monotonic() - started < 5  # no SDK-default 120 s retry deadline
 
@@ -179,3 +181,15 @@ def test_412_on_the_patch_after_create_is_handled_too(proxy: RecordingProxy, gcs
     assert result.status is Status.CREATED
     assert [(r.method, r.forwarded) for r in proxy.requests] == [("GET", True), ("POST", True), ("PATCH", False), ("GET", True), ("PATCH", True)]
     assert raw_bucket(gcs_emulator.url, bucket_name)["versioning"]["enabled"] is True
+
+
+def test_a_failure_after_creating_says_the_bucket_exists_and_what_it_lacks(proxy: RecordingProxy, gcs_emulator: ServerProcess, bucket_name: str) -> None:
+    proxy.fail("PATCH", BUCKET_PATH, 403)  # the emulator ignored the settings sent at create; the PATCH is refused
+
+    with pytest.raises(PermissionDenied) as info:
+        run(proxy.url, bucket_name)
+
+    message = info.value.message
+    assert f"(gcs bucket {bucket_name} exists: this run created it; it still lacks versioning, uniform_access" in message
+    assert info.value.context["created"] == f"gcs bucket {bucket_name}" and "versioning" in info.value.context["missing"]
+    assert raw_bucket(gcs_emulator.url, bucket_name)["name"] == bucket_name  # it really exists

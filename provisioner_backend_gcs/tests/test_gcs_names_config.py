@@ -109,8 +109,11 @@ def test_retention_with_versioning_is_refused_with_a_hint() -> None:
         ({"skip": ["versoning"]}, "Did you mean 'versioning'"),
         ({"soft_delete_days": 3}, "between 7 and 90"),
         ({"soft_delete_days": 0}, "between 7 and 90"),
-        ({"retries": 0}, "between 1 and 10"),
+        ({"attempts": 0}, "between 1 and 10"),
+        ({"retries": 0}, "between 1 and 10"),  # the deprecated name of attempts, checked the same way
         ({"labels": {"Team": "a"}}, "lowercase"),
+        ({"tags": {"Team": "a"}}, "provision.backend.tags.Team"),
+        ({"tags": {"team": "a"}, "labels": {"team": "a"}}, "sets both tags and labels"),
         ({"kms_key": "my-key"}, "Cloud KMS key name"),
         ({"report_only": "yes"}, "true or false"),
     ],
@@ -119,6 +122,13 @@ def test_bad_options_are_config_errors(options: dict, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse({"bucket": "tf-state-a"}, options)
     assert fragment in info.value.message + " ".join(info.value.hints)
+
+
+def test_tags_and_labels_are_one_option_and_retries_is_the_old_name_of_attempts() -> None:
+    by_labels = parse({"bucket": "tf-state-a"}, {"labels": {"team": "a"}, "skip": ["labels"], "retries": 4})
+    by_tags = parse({"bucket": "tf-state-a"}, {"tags": {"team": "a"}, "skip": ["tags"], "attempts": 4})
+    assert by_labels.options == by_tags.options and by_tags.desired_labels()["team"] == "a" and not by_tags.options.wants("tags")
+    assert by_tags.warnings == () and any("retries is deprecated: write `attempts: 4`" in w for w in by_labels.warnings)
 
 
 def test_unknown_keys_warn_with_the_closest_name() -> None:

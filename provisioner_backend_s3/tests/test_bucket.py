@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from provisioner_backend_s3.bucket import BucketProvisioner
 from provisioner_backend_s3.merge import tls_statement
 from provisioner_core import ClientCache, Resolution, Status
 from support.s3_helpers import SECRET_KEY, policy_of, run, tags_of
@@ -118,6 +117,7 @@ def test_second_run_is_unchanged_and_makes_no_write_call(proxy, admin, bucket, b
     assert again.status is Status.UNCHANGED
     assert again.actions == () and again.drift == ()
     assert proxy.writes() == []
+    assert not [c for c in proxy.calls if c.service == "sts"]  # who we are is asked only to explain a bare 403
     # It did read every setting to know that.
     assert {c.operation for c in proxy.calls} >= {
         "HEAD (bucket)",
@@ -437,7 +437,7 @@ def test_report_only_reports_drift_and_writes_nothing(proxy, admin, bucket, back
     result = run(backend_for(bucket), {"report_only": True, "tags": {"Team": "platform"}})
 
     assert result.status is Status.UNCHANGED
-    assert result.actions == ()
+    assert "put-bucket-versioning" in [a.verb for a in result.actions] and all(a.planned for a in result.actions)  # listed, not made
     assert proxy.writes() == []
     drift = {d.setting: d for d in result.drift}
     assert {"versioning", "encryption", "public_access_block", "ownership_controls", "tls_policy", "tags.Team"} <= set(drift)
@@ -474,10 +474,10 @@ def test_legacy_force_path_style_and_endpoint_keys_are_honoured(proxy, admin, bu
     assert any("backend.endpoint is deprecated" in w for w in result.warnings)
 
 
-def test_a_bucket_created_by_a_concurrent_run_is_continued_not_failed(proxy, admin, bucket, backend_for, monkeypatch):
+def test_a_bucket_created_by_a_concurrent_run_is_continued_not_failed(proxy, admin, bucket, backend_for):
     # Simulate the race: our HeadBucket said "missing", then another run created it (AWS answers BucketAlreadyOwnedByYou).
     admin().create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    monkeypatch.setattr(BucketProvisioner, "exists", lambda self: False)
+    proxy.fail("HEAD (bucket)", 404, "NotFound")
 
     result = run(backend_for(bucket))
 

@@ -91,7 +91,7 @@ def test_unreachable_endpoint_exits_5_naming_it(cli, stack_tree, bucket):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         endpoint = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    stack_tree.stack("dev", _stack(_backend(endpoint, bucket, use_lockfile=True), {"retries": 1, "connect_timeout": 1}))
+    stack_tree.stack("dev", _stack(_backend(endpoint, bucket, use_lockfile=True), {"attempts": 1, "connect_timeout": 1}))
 
     result = cli.run(["backend", "vpc", "-s", "dev", "-o", "json"], exit_code=5)
 

@@ -13,7 +13,6 @@ from typing import Any
 import boto3
 import pytest
 
-from provisioner_backend_s3.bucket import BucketProvisioner
 from provisioner_core import (
     EXIT_CONFIG,
     EXIT_CONFLICT,
@@ -97,8 +96,10 @@ def test_backend_configuration_errors_exit_2_before_any_call(proxy, backend_for,
     ("options", "message", "hint"),
     [
         ({"skip": ["versionning"]}, "unknown value 'versionning'", "Did you mean 'versioning'?"),
-        ({"retries": "five"}, "retries must be an integer", ""),
-        ({"retries": 0}, "between 1 and 20", ""),
+        ({"attempts": "five"}, "attempts must be an integer", ""),
+        ({"attempts": 0}, "between 1 and 20", ""),
+        ({"retries": 0}, "retries must be between 1 and 20", ""),  # the deprecated name is checked the same way
+        ({"retries": 3, "attempts": 3}, "sets both attempts and retries", ""),
         ({"tags": {"aws:team": "x"}}, "the 'aws:' prefix is reserved", ""),
         ({"report_only": "yes"}, "report_only must be true or false", ""),
     ],
@@ -159,7 +160,7 @@ def test_a_bucket_in_another_region_names_both_regions(proxy, admin, backend_for
     assert proxy.writes() == []
 
 
-def test_a_name_taken_by_another_account_is_a_conflict(proxy, moto, backend_for, bucket, monkeypatch):
+def test_a_name_taken_by_another_account_is_a_conflict(proxy, moto, backend_for, bucket):
     # Another account (reached through moto's STS) owns the name.
     sts = boto3.client(
         "sts", region_name="eu-west-1", endpoint_url=moto.url, aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY
@@ -175,7 +176,7 @@ def test_a_name_taken_by_another_account_is_a_conflict(proxy, moto, backend_for,
     ).create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     # AWS answers HeadBucket on another account's bucket with 403; moto answers 200 (it does not
     # separate accounts there), so take the path where the name was taken after our HeadBucket.
-    monkeypatch.setattr(BucketProvisioner, "exists", lambda self: False)
+    proxy.fail("HEAD (bucket)", 404, "NotFound")
 
     with pytest.raises(ResourceConflict) as caught:
         run(backend_for(bucket))
@@ -195,7 +196,7 @@ def test_an_unreachable_endpoint_is_a_network_error_naming_it(backend_for, bucke
     endpoint = f"http://127.0.0.1:{_closed_port()}"
 
     with pytest.raises(NetworkError) as caught:
-        run(backend_for(bucket, endpoints={"s3": endpoint}), {"retries": 1, "connect_timeout": 1})
+        run(backend_for(bucket, endpoints={"s3": endpoint}), {"attempts": 1, "connect_timeout": 1})
 
     assert caught.value.exit_code == EXIT_NETWORK
     assert endpoint in caught.value.message and endpoint in " ".join(caught.value.hints)
@@ -206,7 +207,7 @@ def test_a_slow_endpoint_times_out_as_a_network_error(proxy, backend_for, bucket
     proxy.delay_s = 2.5
 
     with pytest.raises(NetworkError) as caught:
-        run(backend_for(bucket), {"retries": 1, "read_timeout": 1})
+        run(backend_for(bucket), {"attempts": 1, "read_timeout": 1})
 
     assert caught.value.exit_code == EXIT_NETWORK
     assert "timed out" in caught.value.message and proxy.url in caught.value.message
@@ -307,13 +308,70 @@ def test_unknown_access_key_is_a_permission_error(moto_iam, bucket):
     _no_secret(caught.value, "wrong-secret-value")
 
 
+def test_an_unknown_key_on_the_bodiless_head_403_is_said_as_rejected_credentials_not_a_missing_grant(moto_iam, bucket):
+    # HeadBucket's 403 has no body; sts:GetCallerIdentity (asked only now) says the key is unknown.
+    server, _ = moto_iam
+
+    with pytest.raises(PermissionDenied) as caught:
+        run(_iam_backend(server, bucket), auth=aws_auth("AKIAUNKNOWNUNKNOWN00", "wrong-secret-value"))
+
+    error = caught.value
+    assert error.message.startswith("head-bucket: AWS rejected the credentials of access key AKIAUNKNOWNUNKNOWN00: InvalidClientTokenId")
+    assert "s3:ListBucket" not in " ".join(error.hints) and "auth.providers.aws" in error.hints[0]
+    assert error.context["identity"] == "access key AKIAUNKNOWNUNKNOWN00"
+
+
+def test_a_wrong_secret_for_a_known_key_is_said_as_rejected_credentials(moto_iam, bucket):
+    server, keys = moto_iam
+
+    with pytest.raises(PermissionDenied) as caught:
+        run(_iam_backend(server, bucket), auth=aws_auth(keys["admin"][0], "not-the-secret-of-this-key"))
+
+    assert f"AWS rejected the credentials of access key {keys['admin'][0]}: SignatureDoesNotMatch" in caught.value.message
+    _no_secret(caught.value, "not-the-secret-of-this-key", keys["admin"][1])
+
+
+def test_a_denied_head_names_the_identity_that_was_denied(moto_iam, bucket):
+    server, keys = moto_iam
+
+    with pytest.raises(PermissionDenied) as caught:
+        run(_iam_backend(server, bucket), auth=_as(keys, "nobody"))
+
+    assert caught.value.message.startswith("head-bucket: access denied (403)")
+    assert caught.value.message.endswith(" as arn:aws:iam::123456789012:user/nobody")
+    assert "s3:ListBucket" in caught.value.hints[0]
+
+
+def test_without_an_sts_endpoint_an_s3_compatible_store_is_not_asked_who_we_are(moto_iam, bucket):
+    server, _ = moto_iam
+    section = _iam_backend(server, bucket)
+    section["endpoints"] = {"s3": server.url}  # a store with S3 only: STS would be AWS's, so it is not called
+
+    with pytest.raises(PermissionDenied) as caught:
+        run(section, auth=aws_auth("AKIAUNKNOWNUNKNOWN00", "wrong-secret-value"))
+
+    assert caught.value.message.startswith("head-bucket: access denied (403)") and " as " not in caught.value.message
+    assert "s3:ListBucket" in caught.value.hints[0]
+
+
+def test_a_body_that_says_the_key_is_unknown_names_the_key(proxy, backend_for, bucket, admin):
+    admin().create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    proxy.fail("GET versioning", 403, "InvalidAccessKeyId")
+
+    with pytest.raises(PermissionDenied) as caught:
+        run(backend_for(bucket), {"attempts": 1})
+
+    assert caught.value.message.startswith(f"get-bucket-versioning: AWS rejected the credentials of access key {ACCESS_KEY}: InvalidAccessKeyId")
+    assert not [c for c in proxy.calls if c.service == "sts"]  # the body said it: no need to ask STS
+
+
 # --- faults a local server cannot produce, injected by the recording proxy in front of moto ---
 
 
 def test_a_transient_503_is_retried_and_the_run_succeeds(proxy, backend_for, bucket):
     proxy.fail("PUT versioning", 503, "SlowDown", times=2)
 
-    result = run(backend_for(bucket), {"retries": 3})
+    result = run(backend_for(bucket), {"attempts": 3})
 
     assert result.status.value == "created"
     assert [c.operation for c in proxy.calls].count("PUT versioning") == 3  # two refused, the third stored
@@ -323,10 +381,10 @@ def test_throttling_after_the_last_attempt_is_a_network_error(proxy, backend_for
     proxy.fail("PUT versioning", 503, "SlowDown", times=10)
 
     with pytest.raises(NetworkError) as caught:
-        run(backend_for(bucket), {"retries": 2})
+        run(backend_for(bucket), {"attempts": 2})
 
     assert caught.value.exit_code == EXIT_NETWORK
-    assert "SlowDown" in caught.value.message and "provision.backend.retries" in caught.value.hints[0]
+    assert "SlowDown" in caught.value.message and "provision.backend.attempts" in caught.value.hints[0]
     assert [c.operation for c in proxy.calls].count("PUT versioning") == 2
 
 
@@ -346,7 +404,7 @@ def test_a_store_without_a_feature_exits_2_naming_the_skip(proxy, backend_for, b
     proxy.fail("PUT publicAccessBlock", 501, "NotImplemented")
 
     with pytest.raises(ConfigError) as caught:
-        run(backend_for(bucket), {"retries": 1})
+        run(backend_for(bucket), {"attempts": 1})
 
     assert caught.value.exit_code == EXIT_CONFIG
     assert "add public_access_block to provision.backend.skip" in caught.value.hints[0]
@@ -355,7 +413,7 @@ def test_a_store_without_a_feature_exits_2_naming_the_skip(proxy, backend_for, b
 def test_tags_refused_in_create_are_put_after_it(proxy, admin, backend_for, bucket):
     proxy.fail("PUT (bucket)", 400, "MalformedXML")
 
-    result = run(backend_for(bucket), {"retries": 1})
+    result = run(backend_for(bucket), {"attempts": 1})
 
     assert [c.operation for c in proxy.calls].count("PUT (bucket)") == 2
     assert any("refused tags in CreateBucket" in w for w in result.warnings)
@@ -366,7 +424,7 @@ def test_dynamodb_throttling_is_a_network_error(proxy, backend_for, bucket, tabl
     proxy.fail("DescribeTable", 400, "ThrottlingException", times=10)
 
     with pytest.raises(NetworkError) as caught:
-        run(backend_for(bucket, dynamodb_table=table), {"retries": 2})
+        run(backend_for(bucket, dynamodb_table=table), {"attempts": 2})
 
     assert caught.value.context["step"] == "describe-table"
 
@@ -376,7 +434,7 @@ def test_an_unforeseen_aws_error_is_exit_1_with_the_step_and_code(proxy, backend
     proxy.fail("HEAD (bucket)", 400, "SomethingNew")
 
     with pytest.raises(ProvisionerError) as caught:
-        run(backend_for(bucket), {"retries": 1})
+        run(backend_for(bucket), {"attempts": 1})
 
     assert type(caught.value) is ProvisionerError and caught.value.exit_code == 1
     assert caught.value.message.startswith("head-bucket: AWS error")
@@ -388,7 +446,7 @@ def test_acls_that_cannot_be_disabled_are_a_conflict_naming_the_skip(proxy, admi
     proxy.fail("PUT ownershipControls", 400, "InvalidBucketAclWithObjectOwnership")
 
     with pytest.raises(ResourceConflict) as caught:
-        run(backend_for(bucket), {"retries": 1})
+        run(backend_for(bucket), {"attempts": 1})
 
     assert caught.value.exit_code == EXIT_CONFLICT
     assert "ownership_controls to provision.backend.skip" in caught.value.hints[0]

@@ -69,7 +69,7 @@ def test_backend_parsing_reads_terraform_keys():
     assert backend.path_style is True and backend.verify is False
     assert warnings == ["backend.insecure is true: TLS certificates of the endpoints are not verified"]  # skip_* flags: silent
     options, option_warnings = parse_options({}, backend)
-    assert options.retries == 4  # terraform's max_retries counts retries; botocore counts attempts
+    assert options.attempts == 4  # terraform's max_retries counts retries; attempts include the first call
     assert any("no state locking configured" in w for w in option_warnings)
 
 
@@ -258,46 +258,55 @@ def test_kms_keys_compare_by_id_arn_or_alias(actual, desired, same):
     assert same_kms_key(actual, desired) is same
 
 
-# --- a case no local server can show: aws: system tags (moto refuses to store them) -----------
+# --- the pure plans: cases no local server can show -------------------------------------------
 
 
-class _FakeS3:
-    """Answers the reads of an otherwise compliant bucket whose tags include CloudFormation's."""
+def _plan(options: dict, **state: object):  # type: ignore[no-untyped-def]
+    from provisioner_backend_s3.plan import BucketState, plan_bucket
 
-    def __init__(self, tags: dict[str, str]) -> None:
-        self.tags = tags
-        self.writes: list[str] = []
-
-    def get_bucket_tagging(self, Bucket: str) -> dict:  # noqa: N803 - boto3's parameter name
-        return {"TagSet": [{"Key": k, "Value": v} for k, v in self.tags.items()]}
-
-    def put_bucket_tagging(self, **kwargs: object) -> None:
-        self.writes.append("put-bucket-tagging")
-
-
-class _FakeClients:
-    def __init__(self, s3: _FakeS3) -> None:
-        self._s3 = s3
-
-    def s3(self) -> _FakeS3:
-        return self._s3
-
-    def describe_endpoint(self, service: str) -> str:
-        return "fake"
+    backend, _ = parse_backend({"bucket": "acme-cfn-bucket", "region": "eu-west-1", "use_lockfile": True})
+    parsed, _ = parse_options(options, backend)
+    return plan_bucket(backend, parsed, BucketState(**state))  # type: ignore[arg-type]
 
 
 def test_a_bucket_with_aws_system_tags_is_reported_not_retagged():
-    from provisioner_backend_s3.bucket import BucketProvisioner
-    from provisioner_core import ChangeRecorder, Resolution
+    # moto refuses to store aws: tags; CloudFormation's buckets carry them.
+    plan = _plan({"tags": {"Team": "platform"}}, tags={"aws:cloudformation:stack-name": "state", "Owner": "team-a"})
 
-    backend, _ = parse_backend({"bucket": "acme-cfn-bucket", "region": "eu-west-1", "use_lockfile": True})
-    options, _ = parse_options({"tags": {"Team": "platform"}}, backend)
-    fake = _FakeS3({"aws:cloudformation:stack-name": "state", "Owner": "team-a"})
-    rec = ChangeRecorder("s3://acme-cfn-bucket")
+    assert "put-bucket-tagging" not in [w.verb for w in plan.writes]
+    tags = [c for c in plan.changes if c.setting.startswith("tags.")]
+    assert {c.setting for c in tags} == {"tags.ManagedBy", "tags.Purpose", "tags.Team"}
+    assert all(not c.stronger and "aws: system tags" in c.reason for c in tags)
+    assert plan.details["tags"] == plan.found["tags"] == "aws:cloudformation:stack-name=state, Owner=team-a"
 
-    BucketProvisioner(_FakeClients(fake), backend, options, rec).tags(fresh=False)  # type: ignore[arg-type]
 
-    assert fake.writes == []
-    assert {d.setting for d in rec.drift} == {"tags.ManagedBy", "tags.Purpose", "tags.Team"}
-    assert all(d.resolution is Resolution.KEPT and "aws: system tags" in d.reason for d in rec.drift)
-    assert rec.details["tags"] == "aws:cloudformation:stack-name=state, Owner=team-a"
+def test_a_new_bucket_plans_every_setting_in_order_and_the_planned_result():
+    plan = _plan({})
+
+    assert [w.verb for w in plan.writes] == [
+        "put-bucket-versioning", "put-bucket-encryption", "put-public-access-block", "put-bucket-ownership-controls", "put-bucket-policy", "put-bucket-tagging",
+    ]  # fmt: skip
+    assert plan.settings == ("versioning", "encryption", "public_access_block", "ownership_controls", "tls_policy", "tags")
+    assert plan.details["versioning"] == "Enabled" and plan.found["versioning"] == "never enabled"
+    assert plan.details["tls_policy"] == "statement DenyInsecureTransport denies non-TLS requests" and plan.found["tls_policy"] == "not enforced"
+
+
+def test_stronger_encryption_is_kept_and_never_written():
+    from provisioner_backend_s3.plan import Encryption
+
+    plan = _plan({}, encryption=Encryption("aws:kms:dsse", "key/x", True))
+
+    assert "put-bucket-encryption" not in [w.verb for w in plan.writes]
+    (change,) = [c for c in plan.changes if c.setting == "encryption"]
+    assert not change.stronger and "dual-layer" in change.reason
+
+
+def test_a_compliant_bucket_plans_no_write():
+    from provisioner_backend_s3.merge import tls_statement
+    from provisioner_backend_s3.plan import PAB_FLAGS, Encryption
+
+    policy = {"Statement": [tls_statement("DenyInsecureTransport", "arn:aws:s3:::acme-cfn-bucket")]}
+    plan = _plan({}, versioning="Enabled", encryption=Encryption("AES256", None, True), public_access_block=frozenset(PAB_FLAGS),
+                 ownership="BucketOwnerEnforced", policy=policy, tags={"ManagedBy": "provisioner", "Purpose": "terraform-state"})  # fmt: skip
+
+    assert plan.writes == () and plan.changes == () and plan.details == plan.found

@@ -23,7 +23,7 @@ def run(
     clients: ClientCache | None = None, backend: dict[str, Any] | None = None,
 ) -> ProvisionResult:
     """Run the provisioner as the hook would, with project/location set unless overridden."""
-    opts = {"enabled": True, "project": "test-project", "location": "US", "retries": 2, **(options or {})}
+    opts = {"enabled": True, "project": "test-project", "location": "US", "attempts": 2, **(options or {})}
     opts = {k: v for k, v in opts.items() if v is not None}
     return provision_backend(backend or backend_for(url, bucket), auth, opts, dry_run=dry_run, clients=clients)
 

@@ -18,7 +18,7 @@ from attrs import frozen
 
 from provisioner_backend_azure.config import CloudEnvironment, Target
 from provisioner_backend_azure.credentials import AzureCredentials
-from provisioner_core import ClientCache
+from provisioner_core import ClientCache, backoff, retry
 
 T = TypeVar("T")
 CONNECTION_TIMEOUT_S = 10  # fail fast on an unreachable endpoint; retries cover blips
@@ -75,32 +75,28 @@ def _retry_policy(attempts: int) -> Any:
 
 
 def throttled(fn: Callable[[], T], attempts: int) -> T:
-    """``fn()``, retried on HTTP 429 up to ``attempts`` times in all.
+    """``fn()``, retried on HTTP 429 up to ``attempts`` times in all (core's bounded retry).
 
     The storage SDK's retry policy retries 5xx and dropped connections but treats 429 as final;
-    throttling deserves the same budget (docs: "429/5xx after `retries` attempts").
+    throttling deserves the same budget (docs: "429/5xx after `attempts` attempts").
     """
+    # time.sleep is looked up per call, so a test can replace this module's time and record the waits.
+    return retry(fn, attempts=attempts, transient=_throttled, delay=_throttle_delay, sleep=lambda seconds: time.sleep(seconds))
+
+
+def _throttled(exc: BaseException) -> bool:
     from azure.core.exceptions import HttpResponseError
 
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return fn()
-        except HttpResponseError as exc:
-            if getattr(exc, "status_code", None) != 429 or attempt >= attempts:
-                raise
-            time.sleep(_throttle_delay(exc, attempt))
+    return isinstance(exc, HttpResponseError) and getattr(exc, "status_code", None) == 429
 
 
-def _throttle_delay(exc: Any, attempt: int) -> float:
-    """The server's Retry-After (capped at 30 s), else 1 s, 2 s, 4 s ... with jitter."""
-    response = getattr(exc, "response", None)
-    header = response.headers.get("Retry-After") if response is not None and getattr(response, "headers", None) is not None else None
+def _throttle_delay(attempt: int, exc: BaseException) -> float:
+    """The server's Retry-After (capped at 30 s), else 1 s, 2 s, 4 s ... at most 8 s, with jitter."""
+    header = str((getattr(getattr(exc, "response", None), "headers", None) or {}).get("Retry-After") or "")
     try:
-        return min(30.0, max(0.0, float(header))) if header else min(MAX_BACKOFF_S, 2.0 ** (attempt - 1)) * (0.5 + random.random() / 2)  # noqa: S311
-    except ValueError:  # an HTTP date: not worth parsing for a throttle
-        return min(MAX_BACKOFF_S, 2.0 ** (attempt - 1))
+        return min(30.0, max(0.0, float(header)))
+    except ValueError:  # no header, or an HTTP date: not worth parsing for a throttle
+        return backoff(1.0, MAX_BACKOFF_S)(attempt, exc)
 
 
 def blob_key(target: Target, creds: AzureCredentials, endpoint: str, auth: str, attempts: int) -> Hashable:

@@ -14,7 +14,7 @@ from attrs import field, frozen
 
 from provisioner_backend_azure import names
 from provisioner_backend_azure.credentials import AzureCredentials
-from provisioner_core import ConfigError, OptionReader
+from provisioner_core import BackendOptions, ConfigError, OptionReader, read_backend_options
 
 WHERE = "provision.backend"
 MANAGED_BY_TAG = "managed-by"  # ARM tag (hyphens allowed), like the other backends' tag/label
@@ -99,23 +99,16 @@ class BackendConfig:
 
 
 @frozen
-class Options:
-    """``provision.backend``: what to enforce, and how."""
+class Options(BackendOptions):
+    """``provision.backend``: core's shared options and what to enforce on the account and container."""
 
-    report_only: bool = False
-    skip: frozenset[str] = frozenset()
-    attempts: int = DEFAULT_ATTEMPTS
     location: str | None = None
     sku: str | None = None  # None: Standard_LRS at creation, and no drift report on an existing account
-    tags: Mapping[str, str] = field(factory=dict)
     metadata: Mapping[str, str] = field(factory=dict)
     blob_retention_days: int = DEFAULT_RETENTION_DAYS
     container_retention_days: int = DEFAULT_RETENTION_DAYS
     min_tls_version: str = "TLS1_2"
     warnings: tuple[str, ...] = ()
-
-    def skips(self, setting: str) -> bool:
-        return setting in self.skip
 
     def desired_tags(self) -> dict[str, str]:
         return {MANAGED_BY_TAG: MANAGED_BY_VALUE, **self.tags}
@@ -139,6 +132,7 @@ class Target:
     use_azuread_auth: bool
     management: bool  # the management plane (ARM) is configured and used
     management_reason: str  # why not, when it is not
+    identity: str = ""  # who signs the requests, for messages (never a secret)
 
     @property
     def resource(self) -> str:
@@ -234,7 +228,8 @@ def parse_backend(backend: Mapping[str, Any]) -> BackendConfig:
 def parse_options(options: Mapping[str, Any] | None) -> Options:
     """Read ``provision.backend`` with typed getters; unknown keys become warnings with a close match."""
     reader = OptionReader(options, WHERE)
-    tags = reader.mapping("tags")
+    common, deprecated = read_backend_options(reader, skippable=SKIPPABLE, attempts=DEFAULT_ATTEMPTS, max_attempts=10)
+    tags = common["tags"]
     for tag, value in tags.items():
         names.check_tag(tag, value, f"{WHERE}.tags.{tag}")
     if len({**tags, MANAGED_BY_TAG: ""}) > MAX_TAGS:
@@ -260,23 +255,15 @@ def parse_options(options: Mapping[str, Any] | None) -> Options:
     location = reader.str("location")
     if location is not None and not location.replace(" ", "").isalnum():
         raise ConfigError(f"{WHERE}.location {location!r} is not an Azure region name", hint="Write it like `location: westeurope`.")
-    report_only = reader.bool("report_only", False)
-    skip = frozenset(reader.str_list("skip", choices=SKIPPABLE))
-    attempts = reader.int("retries", DEFAULT_ATTEMPTS, minimum=1, maximum=10) or DEFAULT_ATTEMPTS
-    blob_days = reader.int("blob_retention_days", DEFAULT_RETENTION_DAYS, minimum=1, maximum=365) or DEFAULT_RETENTION_DAYS
-    container_days = reader.int("container_retention_days", DEFAULT_RETENTION_DAYS, minimum=1, maximum=365) or DEFAULT_RETENTION_DAYS
     return Options(
-        report_only=report_only,
-        skip=skip,
-        attempts=attempts,
+        **common,
         location=location.replace(" ", "").lower() if location else None,
         sku=sku,
-        tags=tags,
         metadata=metadata,
-        blob_retention_days=blob_days,
-        container_retention_days=container_days,
+        blob_retention_days=reader.int("blob_retention_days", DEFAULT_RETENTION_DAYS, minimum=1, maximum=365) or DEFAULT_RETENTION_DAYS,
+        container_retention_days=reader.int("container_retention_days", DEFAULT_RETENTION_DAYS, minimum=1, maximum=365) or DEFAULT_RETENTION_DAYS,
         min_tls_version=tls,
-        warnings=tuple(reader.unknown_keys(("enabled", "timeout"))),  # after every read, so only typos remain
+        warnings=tuple(deprecated + reader.unknown_keys(("enabled", "timeout"))),  # after every read, so only typos remain
     )
 
 
@@ -351,7 +338,7 @@ def resolve_target(backend: BackendConfig, options: Options, creds: AzureCredent
         endpoint = f"https://{account}.blob.{backend.environment.storage_suffix}"
         source = f"the account name in the {backend.environment.name} cloud"
 
-    if options.skips("account"):
+    if not options.wants("account"):
         management, reason = False, "skipped by provision.backend.skip: [account]"
     elif not backend.resource_group_name:
         management, reason = False, "backend.resource_group_name is not set"
@@ -387,5 +374,13 @@ def resolve_target(backend: BackendConfig, options: Options, creds: AzureCredent
         use_azuread_auth=backend.use_azuread_auth,
         management=management,
         management_reason=reason,
+        identity=_identity(creds, account),
     )
     return target, warnings
+
+
+def _identity(creds: AzureCredentials, account: str) -> str:
+    """Who signs the requests, in words that hold no secret."""
+    words = {"service-principal": f"service principal {creds.client_id}", "azure-cli": "the Azure CLI's signed-in account", "connection-string": "the connection string's key",
+             "account-key": "the account key", "sas": "the SAS token"}  # fmt: skip
+    return words[creds.method] + (f" of account {account}" if creds.method in KEY_METHODS else "")

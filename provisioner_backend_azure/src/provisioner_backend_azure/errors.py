@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
-from provisioner_core import ConfigError, NetworkError, PermissionDenied, ProvisionerError, ResourceConflict
+from provisioner_core import ConfigError, NetworkError, PermissionDenied, ProvisionerError, ResourceConflict, translating
 
 DATA_ROLE = "Storage Blob Data Contributor"
 ACCOUNT_ROLE = "Storage Account Contributor"
@@ -82,11 +81,15 @@ def name_not_resolved(exc: BaseException) -> bool:
     return False
 
 
-def map_error(exc: BaseException, *, operation: str, target: str, endpoint: str, role: str, attempts: int | None = None) -> ProvisionerError | None:
+def map_error(
+    exc: BaseException, *, operation: str, target: str, endpoint: str, role: str, attempts: int | None = None, identity: str | None = None
+) -> ProvisionerError | None:
     """The core error for ``exc``, raised by ``operation`` on ``target``; None when it is not an Azure error.
 
-    ``attempts``: the retry budget that was spent, said in network errors so "exhausted" is visible.
+    ``attempts``: the retry budget that was spent, said in network errors so "exhausted" is visible;
+    ``identity``: who signed the request (never a secret), named when the credentials were rejected.
     """
+    who = f" as {identity}" if identity else ""
     tries = f"after {attempts} attempt(s)" if attempts else "after the configured retries"
     from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError, ServiceRequestError, ServiceResponseError
 
@@ -100,7 +103,7 @@ def map_error(exc: BaseException, *, operation: str, target: str, endpoint: str,
                 context=context,
             )
         return PermissionDenied(
-            f"{operation} {target}: could not sign in to Azure AD: {scrub(str(exc))}",
+            f"{operation} {target}: could not sign in to Azure AD{who}: {scrub(str(exc))}",
             hint="Check tenant_id, client_id and client_secret under auth.providers.azure (and that the secret has not expired).",
             context=context,
         )
@@ -125,9 +128,10 @@ def map_error(exc: BaseException, *, operation: str, target: str, endpoint: str,
             )
         if code in _BUSY:
             return ResourceConflict(message, hint="Another operation is changing this resource; wait a minute and run again.", context=context)
-        if code in _BAD_CREDENTIALS or status == 401:
+        if code in _BAD_CREDENTIALS or status == 401 or "failed to authenticate" in str(exc).lower():
+            # The credentials themselves were refused (Azurite says so under AuthorizationFailure): no role assignment helps.
             return PermissionDenied(
-                message,
+                f"{operation} {target}: {code}: the credentials{who} were rejected: {_service_message(exc)}",
                 hint="The credentials were rejected: check the account key, SAS token (and its expiry) or the service principal under auth.providers.azure.",
                 context=context,
             )
@@ -157,15 +161,6 @@ def map_error(exc: BaseException, *, operation: str, target: str, endpoint: str,
     return None
 
 
-@contextmanager
-def translated(operation: str, *, target: str, endpoint: str, role: str, attempts: int | None = None) -> Iterator[None]:
+def translated(operation: str, *, target: str, endpoint: str, role: str, attempts: int | None = None, identity: str | None = None) -> AbstractContextManager[None]:
     """Re-raise any Azure SDK error inside the block as the matching core error."""
-    try:
-        yield
-    except ProvisionerError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - mapped below, or re-raised untouched
-        mapped = map_error(exc, operation=operation, target=target, endpoint=endpoint, role=role, attempts=attempts)
-        if mapped is None:
-            raise
-        raise mapped from exc
+    return translating(lambda exc: map_error(exc, operation=operation, target=target, endpoint=endpoint, role=role, attempts=attempts, identity=identity))

@@ -2,13 +2,12 @@
 
 ``google_credentials`` turns core's GcpCredentials into google-auth credentials (never
 ``google.auth.default()``); ``GcsApi`` wraps the three bucket calls we make (get, create,
-patch) with bounded retries and the error mapping of :mod:`provisioner_backend_gcs.errors`.
+patch) with core's bounded retry and the error mapping of :mod:`provisioner_backend_gcs.errors`.
 Every SDK import happens inside a function, so listing plugins never pays for it.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,7 +17,7 @@ from attrs import frozen
 from provisioner_backend_gcs.config import BackendConfig
 from provisioner_backend_gcs.errors import is_transient, map_error
 from provisioner_backend_gcs.settings import BucketState, Patch
-from provisioner_core import ConfigError
+from provisioner_core import ConfigError, LostRace, Stale, backoff, retry, translating
 
 T = TypeVar("T")
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
@@ -117,16 +116,8 @@ def storage_client(identity: Identity, endpoint: str) -> Any:
     return storage.Client(project=None, credentials=identity.credentials, client_options={"api_endpoint": endpoint})
 
 
-class BucketConflict(Exception):
-    """The create call answered 409: the name exists (ours, concurrently, or someone else's)."""
-
-
-class StaleBucket(Exception):
-    """The patch call answered 412: the bucket changed since it was read."""
-
-
 class GcsApi:
-    """The bucket calls we make, retried and mapped to core errors."""
+    """The bucket calls we make, retried (core's bounded retry) and mapped to core errors."""
 
     def __init__(
         self,
@@ -152,13 +143,8 @@ class GcsApi:
         """The bucket's settings, or None when (and only when) the server answers 404."""
         from google.api_core import exceptions as api
 
-        try:
-            bucket = self._call("get", name, lambda: self.client.get_bucket(name, timeout=self.timeout, retry=None))
-        except _Passthrough as wrapped:
-            if isinstance(wrapped.error, api.NotFound):
-                return None
-            raise wrapped.error from None
-        return snapshot(bucket)
+        bucket = self._call("get", name, lambda: self.client.get_bucket(name, timeout=self.timeout, retry=None), passthrough=(api.NotFound,))
+        return None if bucket is None else snapshot(bucket)
 
     def read_object(self, bucket: str, name: str) -> bytes | None:
         """One object's bytes (a state object), or None when the object (or its bucket) does not exist."""
@@ -168,13 +154,11 @@ class GcsApi:
             data: bytes = self.client.bucket(bucket).blob(name).download_as_bytes(timeout=self.timeout, retry=None)
             return data
 
-        try:
-            return self._call("read", bucket, download, passthrough=(api.NotFound,))
-        except _Passthrough:
-            return None
+        data: bytes | None = self._call("read", bucket, download, passthrough=(api.NotFound,))
+        return data
 
     def create(self, name: str, *, project: str, location: str, settings: Patch) -> BucketState:
-        """Create the bucket with ``settings`` in the same call (servers that honour them are secure at once)."""
+        """Create the bucket with ``settings`` in the same call (servers that honour them are secure at once); LostRace on 409."""
         from google.api_core import exceptions as api
 
         def create() -> Any:
@@ -182,13 +166,13 @@ class GcsApi:
             apply_patch(bucket, settings)
             return self.client.create_bucket(bucket, project=project, location=location, timeout=self.timeout, retry=None)
 
-        try:
-            return snapshot(self._call("create", name, create, passthrough=(api.Conflict,)))
-        except _Passthrough as wrapped:
-            raise BucketConflict(str(wrapped.error)) from None
+        created = self._call("create", name, create, passthrough=(api.Conflict,))
+        if created is None:
+            raise LostRace("409")
+        return snapshot(created)
 
     def patch(self, state: BucketState, changes: Patch) -> BucketState:
-        """Apply ``changes`` to the bucket read as ``state`` (read-modify-write, guarded by metageneration)."""
+        """Apply ``changes`` to the bucket read as ``state`` (read-modify-write, guarded by metageneration); Stale on 412."""
         from google.api_core import exceptions as api
 
         def patch() -> Any:
@@ -202,50 +186,21 @@ class GcsApi:
             bucket.patch(if_metageneration_match=state.metageneration, timeout=self.timeout, retry=None)
             return bucket
 
-        try:
-            return snapshot(self._call("patch", state.name, patch, passthrough=(api.PreconditionFailed,)))
-        except _Passthrough as wrapped:
-            raise StaleBucket(str(wrapped.error)) from None
+        patched = self._call("patch", state.name, patch, passthrough=(api.PreconditionFailed,))
+        if patched is None:
+            raise Stale("412")
+        return snapshot(patched)
 
-    def _call(self, operation: str, name: str, fn: Callable[[], T], passthrough: tuple[type[BaseException], ...] = ()) -> T:
-        from google.api_core import exceptions as api
-
+    def _call(self, operation: str, name: str, fn: Callable[[], T], passthrough: tuple[type[BaseException], ...] = ()) -> T | None:
+        """``fn()`` with bounded retries; None for an answer in ``passthrough`` (404 on get, 409 on create, 412 on patch)."""
         self.calls.append(f"{operation} {name}")
-        attempt = 0
-        while True:
-            attempt += 1
+        who, impersonating = self.identity.name, self.identity.impersonating
+        with translating(lambda exc: map_error(exc, operation=operation, bucket=name, endpoint=self.endpoint, identity=who, impersonating=impersonating,
+                                               kms_key=self.kms_key, attempts=self.attempts if is_transient(exc) else 1)):  # fmt: skip
             try:
-                return fn()
-            except BaseException as exc:  # noqa: BLE001 - classified and mapped below
-                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    raise
-                if isinstance(exc, passthrough) or (operation == "get" and isinstance(exc, api.NotFound)):
-                    raise _Passthrough(exc) from None
-                if is_transient(exc) and attempt < self.attempts:
-                    # Exponential backoff with jitter, capped: 0.25s, 0.5s, 1s ... 8s.
-                    self.sleep(min(8.0, 0.25 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2))  # noqa: S311
-                    continue
-                mapped = map_error(
-                    exc,
-                    operation=operation,
-                    bucket=name,
-                    endpoint=self.endpoint,
-                    identity=self.identity.name,
-                    impersonating=self.identity.impersonating,
-                    kms_key=self.kms_key,
-                    attempts=attempt,
-                )
-                if mapped is None:
-                    raise
-                raise mapped from None
-
-
-class _Passthrough(Exception):
-    """Carries an SDK error the caller handles itself (404 on get, 409 on create, 412 on patch)."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error
+                return retry(fn, attempts=self.attempts, transient=is_transient, delay=backoff(0.25, 8.0), sleep=self.sleep)
+            except passthrough:
+                return None
 
 
 def apply_patch(bucket: Any, patch: Patch) -> None:

@@ -11,23 +11,17 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from attrs import field, frozen
+from attrs import frozen
 
 from provisioner_backend_gcs.names import check_bucket_name, check_labels
-from provisioner_core import ConfigError, OptionReader
+from provisioner_core import BackendOptions, ConfigError, OptionReader, read_backend_options
 
 DEFAULT_ENDPOINT = "https://storage.googleapis.com"
 # Labels every bucket we manage carries; user labels are merged on top.
 DEFAULT_LABELS: Mapping[str, str] = {"managed-by": "provisioner", "purpose": "terraform-state"}
-SKIPPABLE: tuple[str, ...] = (
-    "versioning",
-    "uniform_access",
-    "public_access_prevention",
-    "labels",
-    "kms",
-    "soft_delete",
-    "retention",
-)
+SKIPPABLE: tuple[str, ...] = ("versioning", "uniform_access", "public_access_prevention", "tags", "kms", "soft_delete", "retention")
+# GCS calls tags labels: both words are accepted, in options and in skip.
+SKIP_ALIASES: Mapping[str, str] = {"labels": "tags"}
 # Terraform's gcs backend keys (https://developer.hashicorp.com/terraform/language/backend/gcs).
 BACKEND_KEYS: tuple[str, ...] = (
     "bucket",
@@ -61,21 +55,14 @@ class BackendConfig:
 
 
 @frozen
-class Options:
-    """``provision.backend`` for the gcs backend, validated."""
+class Options(BackendOptions):
+    """``provision.backend`` for the gcs backend: core's shared options (``tags`` are GCS labels) and these."""
 
     project: str | None = None
     location: str | None = None
-    labels: Mapping[str, str] = field(factory=dict)
-    skip: frozenset[str] = frozenset()
-    report_only: bool = False
     kms_key: str | None = None
     soft_delete_days: int | None = None
     retention_days: int | None = None
-    retries: int = 3
-
-    def skips(self, setting: str) -> bool:
-        return setting in self.skip
 
     @property
     def soft_delete_seconds(self) -> int | None:
@@ -95,12 +82,12 @@ class Config:
     @property
     def bucket_kms_key(self) -> str | None:
         """The bucket's default KMS key: the explicit option, else terraform's object key."""
-        if self.options.skips("kms"):
+        if not self.options.wants("kms"):
             return None
         return self.options.kms_key or self.backend.object_kms_key
 
     def desired_labels(self) -> dict[str, str]:
-        return {**DEFAULT_LABELS, **self.options.labels}
+        return {**DEFAULT_LABELS, **self.options.tags}
 
 
 def normalise_endpoint(url: str, key: str = "backend.gcs.storage_custom_endpoint") -> str:
@@ -157,32 +144,28 @@ def parse_backend(backend: Mapping[str, Any]) -> tuple[BackendConfig, list[str]]
 
 def parse_options(options: Mapping[str, Any] | None) -> tuple[Options, list[str]]:
     reader = OptionReader(options, "provision.backend")
-    labels = reader.mapping("labels")
-    check_labels(labels)
-    skip = frozenset(reader.str_list("skip", choices=SKIPPABLE))
+    common, deprecated = read_backend_options(reader, skippable=SKIPPABLE, skip_aliases=SKIP_ALIASES, tags_alias="labels")
+    check_labels(common["tags"], "provision.backend.labels" if (options or {}).get("labels") else "provision.backend.tags")
     kms_key = reader.str("kms_key")
     if kms_key:
         _check_kms_key(kms_key, "provision.backend.kms_key")
     parsed = Options(
+        **common,
         project=reader.str("project"),
         location=reader.str("location"),
-        labels=labels,
-        skip=skip,
-        report_only=reader.bool("report_only", False),
         kms_key=kms_key,
         # GCS accepts soft-delete retention of 7 to 90 days (0 would turn it off: never ours to do).
         soft_delete_days=reader.int("soft_delete_days", minimum=7, maximum=90),
         retention_days=reader.int("retention_days", minimum=1, maximum=36500),
-        retries=reader.int("retries", 3, minimum=1, maximum=10) or 3,
     )
-    if parsed.retention_days is not None and not parsed.skips("versioning") and not parsed.skips("retention"):
+    if parsed.retention_days is not None and parsed.wants("versioning") and parsed.wants("retention"):
         raise ConfigError(
             "provision.backend.retention_days cannot be combined with object versioning: GCS refuses both on one bucket",
             hint="Prefer versioning (+ soft_delete_days) for Terraform state: a retention policy also stops Terraform from "
             "overwriting its state file. If you really need retention, add `skip: [versioning]`.",
             context={"key": "provision.backend.retention_days"},
         )
-    return parsed, reader.unknown_keys(CORE_OPTIONS)
+    return parsed, deprecated + reader.unknown_keys(CORE_OPTIONS)
 
 
 def parse(backend: Mapping[str, Any], options: Mapping[str, Any] | None) -> Config:

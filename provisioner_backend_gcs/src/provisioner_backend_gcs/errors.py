@@ -1,7 +1,7 @@
 """Map google-cloud-storage / google-auth / requests errors to core's documented errors.
 
 Only a 404 on the bucket read means "missing" (handled by the caller); everything else is
-mapped here: 401/403 -> exit 3 with the IAM permissions, 400 -> 2, 409/412 -> 4, network,
+mapped here: 401 -> exit 3, the credentials rejected (naming the identity); 403 -> exit 3 with the IAM permissions, 400 -> 2, 409/412 -> 4, network,
 timeouts and exhausted 429/5xx retries -> 5. SDKs are imported lazily.
 """
 
@@ -56,7 +56,14 @@ def map_error(
 
     context = {"bucket": bucket, "endpoint": endpoint, "operation": operation}
     who = identity or "the configured identity"
-    if isinstance(exc, (api.Forbidden, api.Unauthorized)):
+    if isinstance(exc, api.Unauthorized):
+        # The credentials themselves were refused: no IAM grant helps, so do not suggest one.
+        return PermissionDenied(
+            f"GCS rejected the credentials of {who} (401) to {operation} gcs bucket {bucket}: {_one_line(exc.message)}",
+            hint="The credentials were rejected (401): check auth.providers.gcp (an expired or revoked access token, a deleted key?).",
+            context={**context, **({"identity": identity} if identity else {})},
+        )
+    if isinstance(exc, api.Forbidden):
         needed = PERMISSIONS.get(operation, ALL_PERMISSIONS)
         hints = [
             f"Grant {who} {', '.join(needed)} on the bucket's project (roles/storage.admin includes them).",
@@ -67,8 +74,6 @@ def map_error(
             hints.append(
                 f"With a default KMS key, the project's Cloud Storage service agent needs roles/cloudkms.cryptoKeyEncrypterDecrypter on {kms_key}."
             )
-        if isinstance(exc, api.Unauthorized):
-            hints.append("The credentials were rejected (401): check auth.providers.gcp (an expired access token?).")
         return PermissionDenied(
             f"permission denied to {operation} gcs bucket {bucket} ({exc.code}): {_one_line(exc.message)}",
             hint=hints,
@@ -96,7 +101,7 @@ def map_error(
         return NetworkError(
             f"{endpoint} kept failing to {operation} gcs bucket {bucket} ({exc.code}) after {attempts} attempt(s)",
             # The hint names the endpoint too: it is the one line users act on (issue 9).
-            hint=f"{endpoint} is throttling or unavailable; raise provision.backend.retries or try again later.",
+            hint=f"{endpoint} is throttling or unavailable; raise provision.backend.attempts or try again later.",
             context=context,
         )
     if isinstance(exc, api.RetryError) or isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout, auth.TransportError)):
@@ -115,7 +120,7 @@ def map_error(
                 f"When impersonating {identity}, the caller needs roles/iam.serviceAccountTokenCreator on it "
                 "(iam.serviceAccounts.getAccessToken) and the IAM Credentials API must be enabled."
             )
-        return PermissionDenied(f"could not obtain GCP credentials to {operation} gcs bucket {bucket}: {type(exc).__name__}", hint=hints, context=context)
+        return PermissionDenied(f"could not obtain GCP credentials for {who} to {operation} gcs bucket {bucket}: {type(exc).__name__}", hint=hints, context=context)
     if isinstance(exc, api.GoogleAPICallError):
         return ProvisionerError(
             f"GCS failed to {operation} bucket {bucket} ({exc.code}): {_one_line(exc.message)}",

@@ -13,6 +13,7 @@ from typing import Any
 from attrs import asdict, evolve, field, frozen
 
 from provisioner_backend_gcs.config import DEFAULT_LABELS, Config
+from provisioner_core import Change, Plan, Write
 
 ENFORCED = "enforced"
 
@@ -85,28 +86,17 @@ class Patch:
         return ", ".join(words)
 
 
-@frozen
-class Change:
-    """One setting whose actual value differs from the desired one."""
-
-    setting: str
-    expected: Any
-    actual: Any
-    stronger: bool  # applying ``expected`` would strengthen the bucket
-    reason: str = ""
-
-
 def desired_patch(config: Config) -> Patch:
     """Every setting a new bucket gets."""
     options = config.options
     return Patch(
-        versioning=None if options.skips("versioning") else True,
-        uniform_access=None if options.skips("uniform_access") else True,
-        public_access_prevention=None if options.skips("public_access_prevention") else ENFORCED,
-        labels=None if options.skips("labels") else config.desired_labels(),
+        versioning=True if options.wants("versioning") else None,
+        uniform_access=True if options.wants("uniform_access") else None,
+        public_access_prevention=ENFORCED if options.wants("public_access_prevention") else None,
+        labels=config.desired_labels() if options.wants("tags") else None,
         kms_key=config.bucket_kms_key,
-        soft_delete_seconds=None if options.skips("soft_delete") else options.soft_delete_seconds,
-        retention_seconds=None if options.skips("retention") else options.retention_seconds,
+        soft_delete_seconds=options.soft_delete_seconds if options.wants("soft_delete") else None,
+        retention_seconds=options.retention_seconds if options.wants("retention") else None,
     )
 
 
@@ -123,16 +113,16 @@ def plan(config: Config, actual: BucketState) -> tuple[list[Change], Patch]:
 
     if options.location and actual.location and options.location.lower() != actual.location.lower():
         differ("location", options.location, actual.location, stronger=False, reason="a bucket's location is fixed when it is created")
-    if not options.skips("versioning") and not actual.versioning:
+    if options.wants("versioning") and not actual.versioning:
         if actual.retention_seconds:
             differ("versioning", True, False, stronger=False, reason="GCS does not allow versioning on a bucket with a retention policy")
         else:
             differ("versioning", True, False, patch_key="versioning")
-    if not options.skips("uniform_access") and not actual.uniform_access:
+    if options.wants("uniform_access") and not actual.uniform_access:
         differ("uniform_access", True, False, patch_key="uniform_access")
-    if not options.skips("public_access_prevention") and actual.public_access_prevention != ENFORCED:
+    if options.wants("public_access_prevention") and actual.public_access_prevention != ENFORCED:
         differ("public_access_prevention", ENFORCED, actual.public_access_prevention or "inherited", patch_key="public_access_prevention")
-    if not options.skips("labels"):
+    if options.wants("tags"):
         labels = _plan_labels(config, actual.labels, differ)
         if labels != dict(actual.labels):
             patch["labels"] = labels
@@ -142,14 +132,26 @@ def plan(config: Config, actual: BucketState) -> tuple[list[Change], Patch]:
             differ("kms_key", kms_key, actual.kms_key, stronger=False, reason="the bucket already has another default key; replacing a key is not decided here")
         else:
             differ("kms_key", kms_key, None, patch_key="kms_key")
-    wanted = None if options.skips("soft_delete") else options.soft_delete_seconds
+    wanted = options.soft_delete_seconds if options.wants("soft_delete") else None
     if wanted is not None and (actual.soft_delete_seconds is None or actual.soft_delete_seconds < wanted):
         differ("soft_delete_days", wanted // 86400, _days(actual.soft_delete_seconds), patch_key="soft_delete_seconds", value=wanted)
-    wanted = None if options.skips("retention") else options.retention_seconds
+    wanted = options.retention_seconds if options.wants("retention") else None
     if wanted is not None and (actual.retention_seconds is None or actual.retention_seconds < wanted):
         # Raising a retention period is allowed even when it is locked; lowering never happens here.
         differ("retention_days", wanted // 86400, _days(actual.retention_seconds), patch_key="retention_seconds", value=wanted)
     return changes, Patch(**patch)
+
+
+def bucket_plan(config: Config, actual: BucketState) -> Plan:
+    """:func:`plan` as core's Plan: the drift, and at most one write (a PATCH of every strengthening field)."""
+    changes, patch = plan(config, actual)
+    writes = [Write("patch", patch.describe(), payload=patch, settings=[skip_name(f) for f in patch.fields()])] if patch else []
+    return Plan(changes, writes)
+
+
+def skip_name(field: str) -> str:
+    """The ``skip`` value of a Patch field."""
+    return {"kms_key": "kms", "soft_delete_seconds": "soft_delete", "retention_seconds": "retention"}.get(field, field)
 
 
 def _plan_labels(config: Config, actual: Mapping[str, str], differ: Any) -> dict[str, str]:
@@ -159,7 +161,7 @@ def _plan_labels(config: Config, actual: Mapping[str, str], differ: Any) -> dict
         current = actual.get(key)
         if current == value:
             continue
-        if current is not None and key in DEFAULT_LABELS and key not in config.options.labels:
+        if current is not None and key in DEFAULT_LABELS and key not in config.options.tags:
             # A default label someone set differently (e.g. managed-by: another-tool): theirs wins.
             differ(f"labels.{key}", value, current, stronger=False, reason="an existing label value set by someone else is kept")
             continue

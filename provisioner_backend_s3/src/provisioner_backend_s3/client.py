@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from provisioner_backend_s3 import __version__
 from provisioner_backend_s3.config import S3Backend, S3Options
 from provisioner_backend_s3.credentials import AwsCredentials
-from provisioner_backend_s3.errors import translated
+from provisioner_backend_s3.errors import error_code, translated
 from provisioner_core import ClientCache, ConfigError
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class AwsClients:
 
     def _tuning(self) -> tuple[Any, ...]:
         b, o = self.backend, self.options
-        return (o.retries, o.connect_timeout_s, o.read_timeout_s, b.path_style, b.verify, b.use_fips_endpoint, b.use_dualstack_endpoint)
+        return (o.attempts, o.connect_timeout_s, o.read_timeout_s, b.path_style, b.verify, b.use_fips_endpoint, b.use_dualstack_endpoint)
 
     # --- construction --------------------------------------------------------------------
 
@@ -95,7 +95,7 @@ class AwsClients:
             extra["request_checksum_calculation"] = "when_required"
             extra["response_checksum_validation"] = "when_required"
         return Config(
-            retries={"mode": "standard", "total_max_attempts": self.options.retries},  # attempts, the first included
+            retries={"mode": "standard", "total_max_attempts": self.options.attempts},  # botocore's retries, counted as our attempts
             connect_timeout=self.options.connect_timeout_s,
             read_timeout=self.options.read_timeout_s,
             user_agent_extra=f"provisioner-backend-s3/{__version__}",
@@ -145,7 +145,7 @@ class AwsClients:
         if role.source_identity:
             kwargs["SourceIdentity"] = role.source_identity
         endpoint = self.backend.endpoints.sts or f"sts.{sts_region} (AWS)"
-        with translated("assume role", ("sts:AssumeRole",), resource=role.role_arn, endpoint=endpoint, region=sts_region):
+        with translated("assume role", ("sts:AssumeRole",), resource=role.role_arn, endpoint=endpoint, region=sts_region, identity=self.identity):
             answer = sts.assume_role(**kwargs)["Credentials"]
         return _session(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
 
@@ -163,6 +163,30 @@ class AwsClients:
 
     def dynamodb(self) -> Any:
         return self._client("dynamodb", self.backend.endpoints.dynamodb)
+
+    def identity(self) -> str | None:
+        """Who the calls are made as, for messages: the access key id (not a secret; the secret key is) or the profile, and the role."""
+        who = f"access key {self.creds.access_key_id}" if self.creds.access_key_id else f"profile {self.creds.profile}" if self.creds.profile else ""
+        role = self.backend.assume_role
+        return (who + (f" as role {role.role_arn}" if role else "")).strip() or None
+
+    def caller_identity(self) -> tuple[str | None, str | None]:
+        """``sts:GetCallerIdentity`` as the run's identity: (its ARN, None), or (None, the AWS error code); (None, None) when not asked.
+
+        Asked only to explain a failure (never on the no-op path), and only where STS is known to
+        be: AWS itself, or a configured ``endpoints.sts`` (an S3-compatible store has none).
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if self.backend.endpoints.s3 and not self.backend.endpoints.sts:
+            return None, None
+        try:
+            answer = self._client("sts", self.backend.endpoints.sts).get_caller_identity()
+        except ClientError as exc:
+            return None, error_code(exc) or None
+        except BotoCoreError:
+            return None, None
+        return answer.get("Arn"), None
 
     def describe_endpoint(self, service: str) -> str:
         """The endpoint named in messages: the configured URL, or the AWS regional one."""

@@ -14,7 +14,7 @@ from typing import Any
 from attrs import field, frozen
 
 from provisioner_backend_s3 import names
-from provisioner_core import ConfigError, OptionReader
+from provisioner_core import BackendOptions, ConfigError, OptionReader, read_backend_options
 
 WHERE_BACKEND = "backend"
 WHERE_OPTIONS = "provision.backend"
@@ -26,7 +26,7 @@ SKIPPABLE: tuple[str, ...] = BUCKET_SETTINGS + TABLE_SETTINGS
 
 DEFAULT_TAGS: Mapping[str, str] = {"ManagedBy": "provisioner", "Purpose": "terraform-state"}
 DEFAULT_TLS_SID = "DenyInsecureTransport"
-DEFAULT_RETRIES = 5
+DEFAULT_ATTEMPTS = 5
 
 # Terraform s3 backend keys this provisioner reads.
 _USED_KEYS = frozenset(
@@ -116,21 +116,13 @@ class S3Backend:
 
 
 @frozen
-class S3Options:
-    """``provision.backend`` for ``backend_type: s3``."""
+class S3Options(BackendOptions):
+    """``provision.backend`` for ``backend_type: s3``: core's shared options and these."""
 
-    report_only: bool = False
-    skip: frozenset[str] = frozenset()
-    tags: Mapping[str, str] = field(factory=dict)
-    retries: int = DEFAULT_RETRIES
     bucket_key: bool = True
     tls_policy_sid: str = DEFAULT_TLS_SID
-    wait_timeout_s: int = 120
     connect_timeout_s: int = 10
     read_timeout_s: int = 60
-
-    def wants(self, setting: str) -> bool:
-        return setting not in self.skip
 
     def desired_tags(self) -> dict[str, str]:
         """The defaults, overridden by the user's tags."""
@@ -371,20 +363,16 @@ def parse_backend(backend: Mapping[str, Any]) -> tuple[S3Backend, list[str]]:
 
 
 def parse_options(options: Mapping[str, Any] | None, backend: S3Backend) -> tuple[S3Options, list[str]]:
-    """The typed ``provision.backend`` options and warnings for unknown keys."""
+    """The typed ``provision.backend`` options and warnings (deprecated names, unknown keys)."""
     reader = OptionReader(options, WHERE_OPTIONS)
-    skip = frozenset(reader.str_list("skip", choices=SKIPPABLE))
-    tags = reader.mapping("tags")
-    names.validate_tags(tags, f"{WHERE_OPTIONS}.tags")
-    default_retries = backend.max_retries + 1 if backend.max_retries is not None else DEFAULT_RETRIES
+    # Terraform counts retries; attempts include the first call.
+    default_attempts = min(max(backend.max_retries + 1, 1), 20) if backend.max_retries is not None else DEFAULT_ATTEMPTS
+    common, deprecated = read_backend_options(reader, skippable=SKIPPABLE, attempts=default_attempts, max_attempts=20)
+    names.validate_tags(common["tags"], f"{WHERE_OPTIONS}.tags")
     parsed = S3Options(
-        report_only=reader.bool("report_only", False),
-        skip=skip,
-        tags=tags,
-        retries=reader.int("retries", min(max(default_retries, 1), 20), minimum=1, maximum=20) or DEFAULT_RETRIES,
+        **common,
         bucket_key=reader.bool("bucket_key", True),
         tls_policy_sid=reader.str("tls_policy_sid", DEFAULT_TLS_SID) or DEFAULT_TLS_SID,
-        wait_timeout_s=reader.int("wait_timeout", 120, minimum=1, maximum=3600) or 120,
         connect_timeout_s=reader.int("connect_timeout", 10, minimum=1, maximum=300) or 10,
         read_timeout_s=reader.int("read_timeout", 60, minimum=1, maximum=900) or 60,
     )
@@ -393,7 +381,7 @@ def parse_options(options: Mapping[str, Any] | None, backend: S3Backend) -> tupl
             f"{WHERE_OPTIONS}.tls_policy_sid must be letters and digits only, got {parsed.tls_policy_sid!r}",
             hint="Use e.g. DenyInsecureTransport.",
         )
-    warnings = reader.unknown_keys(("enabled", "timeout"))
+    warnings = deprecated + reader.unknown_keys(("enabled", "timeout"))
     if backend.acl and backend.acl != "bucket-owner-full-control" and parsed.wants("ownership_controls"):
         warnings.append(
             f"backend.acl {backend.acl!r} will be refused by a bucket with ACLs disabled (BucketOwnerEnforced); remove acl, or add ownership_controls to provision.backend.skip"

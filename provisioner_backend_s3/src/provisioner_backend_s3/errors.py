@@ -7,11 +7,11 @@ we quote only AWS error codes, short AWS messages, resource names and endpoints.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
-from provisioner_core import ConfigError, NetworkError, PermissionDenied, ProvisionerError, ResourceConflict
+from provisioner_core import ConfigError, NetworkError, PermissionDenied, ProvisionerError, ResourceConflict, translating
 
 DOCS = "docs/backends/s3.md#permissions"
 
@@ -88,6 +88,29 @@ def response_header(exc_or_response: Any, name: str) -> str | None:
     return str(value) if value else None
 
 
+def rejected_credentials(step: str, said: str, identity: str | None, context: dict[str, str]) -> PermissionDenied:
+    """AWS does not accept the credentials themselves (unknown key, wrong secret, expired token): no IAM grant helps."""
+    who = f" of {identity}" if identity else ""
+    return PermissionDenied(
+        f"{step}: AWS rejected the credentials{who}: {said}",
+        hint="The key is unknown, revoked or for another partition, its secret key is wrong, or the session expired: check auth.providers.aws.",
+        context={**context, **({"identity": identity} if identity else {})},
+    )
+
+
+def explain_denied(denied: PermissionDenied, arn: str | None, code: str | None, identity: str | None) -> PermissionDenied:
+    """A bare 403 (HeadBucket has no body) made precise by ``sts:GetCallerIdentity``: bad credentials, or who was denied."""
+    if code in CREDENTIAL_CODES:
+        rejected = rejected_credentials(str(denied.context.get("step", "head-bucket")), f"{code} (sts:GetCallerIdentity; the 403 had no reason)", identity, denied.context)
+        rejected.__cause__ = denied.__cause__
+        return rejected
+    if arn:
+        denied.message = f"{denied.message} as {arn}"
+        denied.args = (denied.message,)
+        denied.context["identity"] = arn
+    return denied
+
+
 def wrong_region(bucket: str, configured: str, actual: str) -> ConfigError:
     return ConfigError(
         f"bucket {bucket!r} is in region {actual}, but backend.region is {configured}",
@@ -96,23 +119,26 @@ def wrong_region(bucket: str, configured: str, actual: str) -> ConfigError:
     )
 
 
-@contextmanager
+Identity = Callable[[], "str | None"]
+
+
 def translated(
-    step: str, actions: Sequence[str], *, resource: str, endpoint: str, region: str, bucket: str | None = None, skip: str | None = None
-) -> Iterator[None]:
+    step: str,
+    actions: Sequence[str],
+    *,
+    resource: str,
+    endpoint: str,
+    region: str,
+    bucket: str | None = None,
+    skip: str | None = None,
+    identity: Identity | None = None,
+) -> AbstractContextManager[None]:
     """Run one SDK step; turn its botocore errors into core errors naming the step.
 
-    ``skip``: the ``provision.backend.skip`` value that avoids this step, offered in the hint.
+    ``skip``: the ``provision.backend.skip`` value that avoids this step, offered in the hint;
+    ``identity``: who the call was made as (asked only when the credentials were rejected).
     """
-    try:
-        yield
-    except ProvisionerError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - translated below, or re-raised untouched
-        mapped = translate(exc, step, actions, resource=resource, endpoint=endpoint, region=region, bucket=bucket, skip=skip)
-        if mapped is None:
-            raise
-        raise mapped from exc
+    return translating(lambda exc: translate(exc, step, actions, resource=resource, endpoint=endpoint, region=region, bucket=bucket, skip=skip, identity=identity))
 
 
 def translate(
@@ -125,6 +151,7 @@ def translate(
     region: str,
     bucket: str | None = None,
     skip: str | None = None,
+    identity: Identity | None = None,
 ) -> ProvisionerError | None:
     """The core error for ``exc`` raised during ``step`` (None when it is not a botocore error)."""
     from botocore import exceptions as bx  # lazy: listing plugins must not import botocore
@@ -193,11 +220,7 @@ def translate(
         )
     if code in PERMISSION_CODES:
         if code in CREDENTIAL_CODES:
-            return PermissionDenied(
-                f"{step}: AWS rejected the credentials: {code}{said}",
-                hint="The keys or session from auth.providers.aws are not valid for this endpoint (expired, revoked or for another partition).",
-                context=context,
-            )
+            return rejected_credentials(step, code + said, identity() if identity else None, context)
         hints = [f"Grant the identity these IAM actions on {resource}: {needed}. The minimal policy is in {DOCS}."]
         if skip:
             hints.append(f"If an SCP or a central team owns this setting, add {skip} to provision.backend.skip.")
@@ -220,7 +243,7 @@ def translate(
         return NetworkError(
             f"{step}: {endpoint} kept failing ({code}) after the configured retries",
             # Name the endpoint in the hint too, as every other exit-5 hint does (GCS and Azure say it the same way).
-            hint=f"{endpoint} is throttling or unavailable; retry later, or raise provision.backend.retries.",
+            hint=f"{endpoint} is throttling or unavailable; retry later, or raise provision.backend.attempts.",
             context=context,
         )
     if code in UNSUPPORTED_CODES:

@@ -1,8 +1,8 @@
-"""The whole run: parse the configuration, then the bucket, then the lock table.
+"""The whole run: parse the configuration, then reconcile the bucket, then the lock table.
 
-Each setting is handled on its own: read it, compare it with the desired value, and write
-only when the write makes the resource stronger. Writes go through the ChangeRecorder, so a
-dry run lists exactly the calls a real run would make, and makes none.
+Both go through core's reconcile template (read, create, a pure plan, one write per setting
+that makes the resource stronger), so a dry run lists exactly the calls a real run would make,
+report_only lists them without making them, and a compliant resource costs reads only.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from provisioner_backend_s3.bucket import BucketProvisioner
 from provisioner_backend_s3.client import AwsClients
 from provisioner_backend_s3.config import S3Backend, S3Options, parse_backend, parse_options
 from provisioner_backend_s3.lock_table import LockTableProvisioner
-from provisioner_core import ChangeRecorder, ClientCache, ProvisionResult
+from provisioner_core import ChangeRecorder, ClientCache, ProvisionResult, reconcile
 
 
 def provision(
@@ -27,9 +27,10 @@ def provision(
     for warning in (*warnings, *option_warnings):
         rec.warn(warning)
     clients = AwsClients(creds, backend, opts, cache)
-    BucketProvisioner(clients, backend, opts, rec).run()
+    rec.details.update(bucket=backend.bucket, region=backend.region)
+    reconcile(BucketProvisioner(clients, backend, opts, rec), rec)
     if backend.dynamodb_table and opts.wants("lock_table"):
-        LockTableProvisioner(clients, backend, opts, rec).run()
+        reconcile(LockTableProvisioner(clients, backend, opts, rec), rec)
     rec.details["locking"] = _locking_text(backend, opts)
     if opts.skip:
         rec.details["skipped"] = ", ".join(sorted(opts.skip))

@@ -1,16 +1,16 @@
-"""Shared plumbing for the bucket and table provisioners: translated calls, reads, recorded writes, waits."""
+"""Shared plumbing for the bucket and table resources: the IAM actions of each step, translated calls, reads."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from provisioner_backend_s3.client import AwsClients
 from provisioner_backend_s3.config import S3Backend, S3Options
 from provisioner_backend_s3.errors import error_code, translated
-from provisioner_core import ChangeRecorder, ResourceConflict
+from provisioner_core import ChangeRecorder, Resource
+
+S = TypeVar("S")
 
 # The IAM actions each step needs (shown in the hint when AWS says AccessDenied).
 IAM: Mapping[str, tuple[str, ...]] = {
@@ -63,12 +63,10 @@ NOT_CONFIGURED: Mapping[str, frozenset[str]] = {
 }
 
 
-class Steps:
-    """Shared plumbing: translated SDK calls and reads that treat "not configured" as None."""
+class Steps(Resource[S]):
+    """Shared plumbing of the bucket and the table: translated SDK calls, reads that treat "not configured" as None."""
 
-    def __init__(
-        self, clients: AwsClients, backend: S3Backend, options: S3Options, rec: ChangeRecorder, service: str, resource: str
-    ) -> None:
+    def __init__(self, clients: AwsClients, backend: S3Backend, options: S3Options, rec: ChangeRecorder, service: str, resource: str) -> None:
         self.clients = clients
         self.backend = backend
         self.options = options
@@ -76,26 +74,7 @@ class Steps:
         self.service = service
         self.resource = resource
         self.endpoint = clients.describe_endpoint(service)
-        self._prefetched: dict[str, Future[Any]] = {}
-
-    def prefetch(self, reads: Iterable[tuple[str, Callable[..., Any]]], **kwargs: Any) -> None:
-        """Start independent reads at once; ``call``/``read`` of those steps then take their answers.
-
-        A no-op check of a compliant resource is only reads: issued together they cost one round
-        trip instead of one per setting. Errors surface later, in the step that uses the answer.
-        """
-        reads = list(reads)
-        if len(reads) < 2:
-            return
-        with ThreadPoolExecutor(max_workers=len(reads), thread_name_prefix="s3-read") as pool:
-            for step, fn in reads:
-                self._prefetched[step] = pool.submit(fn, **kwargs)
-
-    def _answer(self, step: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        future = self._prefetched.pop(step, None)
-        if future is None:
-            return fn
-        return lambda **_: future.result()  # re-raises the read's own error, inside translated()
+        self.wait_timeout = options.wait_timeout
 
     def translated(self, step: str) -> Any:
         """A context that turns botocore errors of ``step`` into core errors."""
@@ -107,18 +86,17 @@ class Steps:
             region=self.backend.region,
             bucket=self.backend.bucket,
             skip=SKIP_FOR.get(step),
+            identity=self.clients.identity,
         )
 
     def call(self, step: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
-        fn = self._answer(step, fn)
         with self.translated(step):
             return fn(**kwargs)
 
-    def read(self, step: str, fn: Callable[..., Any], missing: frozenset[str], **kwargs: Any) -> Any:
+    def read_step(self, step: str, fn: Callable[..., Any], missing: frozenset[str], **kwargs: Any) -> Any:
         """``fn(**kwargs)``, or None when AWS answers with one of the ``missing`` codes."""
         from botocore.exceptions import ClientError
 
-        fn = self._answer(step, fn)
         with self.translated(step):
             try:
                 return fn(**kwargs)
@@ -126,30 +104,3 @@ class Steps:
                 if error_code(exc) in missing:
                     return None
                 raise
-
-    def write(self, step: str, target: str, fn: Callable[..., Any], detail: str = "", *, creates: bool = False, **kwargs: Any) -> Any:
-        return self.record(step, target, lambda: self.call(step, fn, **kwargs), detail, creates=creates)
-
-    def record(self, step: str, target: str, call: Callable[[], Any], detail: str = "", *, creates: bool = False) -> Any:
-        """A write through the recorder; report-only runs list drift, not calls they never make."""
-        if self.rec.report_only:
-            return None
-        return self.rec.write(step, target, call, detail, creates=creates)
-
-    def result_value(self, desired: str, actual: str, change: bool) -> str:
-        """What the resource has after this run (or would have, for a dry run)."""
-        return desired if change and not self.rec.report_only else actual
-
-    def wait(self, what: str, check: Callable[[], bool]) -> None:
-        """Poll ``check`` with backoff until it is true or wait_timeout passes."""
-        deadline = time.monotonic() + self.options.wait_timeout_s
-        delay = 0.1
-        while not check():
-            if time.monotonic() >= deadline:
-                raise ResourceConflict(
-                    f"{what} did not happen within {self.options.wait_timeout_s}s",
-                    hint="Check the resource in the console; raise provision.backend.wait_timeout if the service is slow.",
-                    context={"resource": self.resource, "region": self.backend.region},
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
