@@ -7,7 +7,6 @@ distinct backends (bounded by ``jobs``), with clients reused through the run's C
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -20,7 +19,7 @@ from attrs import define, field, frozen
 from provisioner_core.errors import EXIT_GENERAL, ConfigError, ProvisionerError
 from provisioner_core.orchestrator import explicit_events, prepare, run_provisioners
 from provisioner_core.plugins.manager import PluginRegistry
-from provisioner_core.redaction import redact_mapping
+from provisioner_core.redaction import Redactor, masker, redact_mapping
 from provisioner_core.results import Outcome
 from provisioner_core.runner import wrap_error
 from provisioner_core.session import Provisioning
@@ -49,13 +48,18 @@ class Shard:
 
 @define
 class Unit:
-    """One distinct piece of work: a backend (shared by components) or one component."""
+    """One distinct piece of work: a backend (shared by components) or one component.
+
+    ``identity`` groups components (it may hold credentials: never printed); ``public`` is what
+    is printed for it, secrets masked.
+    """
 
     identity: str
     components: list[ResolvedComponent] = field(factory=list)
     outcomes: list[Outcome] = field(factory=list)
     error: ProvisionerError | None = None
     ran: bool = False
+    public: dict[str, Any] = field(factory=dict)
 
     @property
     def status(self) -> str:
@@ -64,6 +68,12 @@ class Unit:
         if not self.ran:
             return "not-run"
         return ",".join(sorted({o.result.status.value for o in self.outcomes})) or "unchanged"
+
+    @property
+    def sort_key(self) -> tuple[str, str, str]:
+        """Shards split by this: the printed identity, then the first component (the same in every process)."""
+        first = self.components[0] if self.components else None
+        return (json.dumps(self.public, sort_keys=True, default=str), first.stack if first else "", first.name if first else "")
 
 
 @define
@@ -94,7 +104,7 @@ class BatchResult:
             "shard": None if self.shard is None else f"{self.shard.index}/{self.shard.count}",
             "units": [
                 {
-                    "identity": redact_mapping(json.loads(unit.identity)),
+                    "identity": unit.public,
                     "components": [f"{c.stack}/{c.name}" for c in unit.components],
                     "status": unit.status,
                     "results": [o.to_dict() for o in unit.outcomes],
@@ -119,22 +129,28 @@ def type_concurrency(registry: PluginRegistry, provisioner_type: str) -> Concurr
 
 
 def unit_identity(
-    provisioner_type: str, component: ResolvedComponent, auth_fingerprint: str, backend_types: Mapping[str, BackendType], concurrency: Concurrency = Concurrency.SERIAL
-) -> str:
-    """The dedupe key: with per-backend concurrency, components sharing a backend are one unit; otherwise one per component."""
+    provisioner_type: str, component: ResolvedComponent, backend_types: Mapping[str, BackendType], concurrency: Concurrency = Concurrency.SERIAL
+) -> tuple[str, dict[str, Any]]:
+    """The dedupe key and the identity printed for it.
+
+    With per-backend concurrency, components sharing a backend are one unit; otherwise one per
+    component. The key holds the auth section as written (never printed); the printed identity
+    masks its secrets like ``describe`` and carries no digest of them (an offline guessing
+    oracle in a file kept as a CI artifact).
+    """
     if concurrency is Concurrency.PER_BACKEND:
         # The settings that only place one component's state inside a shared backend do not make it another backend.
         definition = backend_types.get(component.backend_type or "")
         location_keys = set(definition.location_keys) if definition is not None else set()
         backend = {k: v for k, v in component.backend.items() if k not in location_keys}
-        key = {"backend_type": component.backend_type, "backend": backend, "options": component.provision_options("backend"), "auth": auth_fingerprint}
+        key = {"backend_type": component.backend_type, "backend": backend, "options": component.provision_options("backend"), "auth": component.auth}
+        # Secrets the backend type finds inside values (an external id, a password in a connection string) too.
+        hidden = definition.secret_values(component.backend) if definition is not None and definition.secret_values is not None else ()
+        secrets = [str(v) for v in hidden]
+        public = redact_mapping(json.loads(json.dumps(key, default=str)), masker(secrets, Redactor(secrets)) if secrets else None)
     else:
-        key = {"type": provisioner_type, "stack": component.stack, "component": component.name}
-    return json.dumps(key, sort_keys=True, default=str)
-
-
-def _auth_fingerprint(component: ResolvedComponent) -> str:
-    return hashlib.sha256(json.dumps(component.auth, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        key = public = {"type": provisioner_type, "stack": component.stack, "component": component.name}
+    return json.dumps(key, sort_keys=True, default=str), dict(public)
 
 
 def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequence[str] | None, shard: Shard | None) -> tuple[list[Unit], list[dict[str, str]]]:
@@ -157,17 +173,18 @@ def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequen
             if not component.is_enabled(provisioner_type):
                 skipped.append({"stack": component.stack, "component": component.name, "reason": f"provision.{provisioner_type}.enabled is not true"})
                 continue
-            identity = unit_identity(provisioner_type, component, _auth_fingerprint(component), provisioning.registry.backend_types(), concurrency)
+            identity, public = unit_identity(provisioner_type, component, provisioning.registry.backend_types(), concurrency)
         except ProvisionerError as error:
             # A broken component fails on its own; the others still run.
-            broken = Unit(json.dumps({"stack": component.stack, "component": component.name, "error": True}), [component], ran=True)
+            where = {"stack": component.stack, "component": component.name, "error": True}
+            broken = Unit(json.dumps(where), [component], ran=True, public=where)
             broken.error = error.with_context(stack=component.stack, component=component.name)
             units[broken.identity] = broken
             continue
-        units.setdefault(identity, Unit(identity)).components.append(component)
+        units.setdefault(identity, Unit(identity, public=public)).components.append(component)
     # Nothing runs when any selected component would write another component's state.
     provisioning.check_state_collisions(c for unit in units.values() if unit.error is None for c in unit.components)
-    ordered = [units[k] for k in sorted(units)]
+    ordered = sorted(units.values(), key=lambda unit: unit.sort_key)
     if shard is not None:
         ordered = [u for i, u in enumerate(ordered) if i % shard.count == shard.index - 1]
     return ordered, skipped

@@ -16,7 +16,7 @@ from provisioner_core.cache import ClientCache
 from provisioner_core.errors import ConfigError
 from provisioner_core.orchestrator import check_component_runs, check_enabled_types, explicit_events, prepare, run_provisioners
 from provisioner_core.plugins.manager import PluginRegistry, RegisteredProvisioner
-from provisioner_core.redaction import Redactor, secret_values
+from provisioner_core.redaction import Redactor, literal_env_references, secret_values
 from provisioner_core.results import Outcome
 from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.stacks.config import ProjectConfig, load_project_config
@@ -34,6 +34,10 @@ class Provisioning:
         self.registry = registry or PluginRegistry()
         self.clients = ClientCache()
         self.redactor = Redactor()
+        # Warnings about the configuration (one line each); the CLI prints them as they come.
+        self.warnings: list[str] = []
+        self.warn: Callable[[str], None] = self.warnings.append
+        self._warned: set[tuple[str, tuple[str, ...]]] = set()
         self._stacks: StackRepository | None = None
         self._state_index: StateIndex | None = None
         self._read_only: dict[tuple[str, str], tuple[ResolvedComponent, ResolvedComponent]] = {}
@@ -64,11 +68,25 @@ class Provisioning:
             yield component
 
     def _learn_secrets(self, component: ResolvedComponent) -> None:
-        """Secrets by key name, and those its backend type finds inside values (a password in a URL)."""
-        self.redactor.add(secret_values(component.sections()))
+        """Secrets by key name and in URLs, and those its backend type finds inside values (an external id)."""
+        sections = component.sections()
+        self.redactor.add(secret_values(sections))
+        self.redactor.add(self.hidden_values(component))
+        for path, names in literal_env_references(sections):
+            if (path, names) not in self._warned:
+                self._warned.add((path, names))
+                # The names only: the value itself is a secret (and the redactor would mask it whole).
+                self.warn(
+                    f"{path} of {component.stack}/{component.name} ({component.source_file}) refers to {', '.join(names)} as ${{...}}, "
+                    "which is not expanded: the value is used as written"
+                )
+
+    def hidden_values(self, component: ResolvedComponent) -> tuple[str, ...]:
+        """The secrets the component's backend type finds inside its settings (its ``secret_values`` rule)."""
         definition = self.registry.backend_types().get(component.backend_type or "")
-        if definition is not None and definition.secret_values is not None:
-            self.redactor.add(str(v) for v in definition.secret_values(component.backend))
+        if definition is None or definition.secret_values is None:
+            return ()
+        return tuple(str(v) for v in definition.secret_values(component.backend))
 
     def read_only(self, component: ResolvedComponent) -> ResolvedComponent:
         """The deeply read-only copy provisioners receive (made once per component per run)."""

@@ -10,7 +10,7 @@ import click
 from provisioner_core.cli.render import outcomes_text
 from provisioner_core.cli.state import CliState
 from provisioner_core.errors import EXIT_GENERAL, ProvisionerError
-from provisioner_core.redaction import redact_mapping
+from provisioner_core.redaction import masker, redact_mapping
 from provisioner_core.runner import DEFAULT_TIMEOUT_S, EventFailed
 from provisioner_core.schema import OptionRow, json_schema, option_rows
 
@@ -90,7 +90,7 @@ def describe_command(ctx: click.Context, component: str, stack: str, output: str
     """Show a component's resolved sections (secrets redacted)."""
     state = state_of(ctx)
     resolved = state.provisioning.component(stack, component)
-    sections = redact_mapping(resolved.sections())
+    sections = redact_mapping(resolved.sections(), masker(state.provisioning.hidden_values(resolved), state.provisioning.redactor))
     if output == "json":
         state.console.json(sections)
         return

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
         code = cli.main(args=argv, prog_name="provision", standalone_mode=False, obj=state)
     except ProvisionerError as error:
         if state.debug:
-            traceback.print_exc()
+            _print_traceback(state)
         state.console.error(error)
         sys.exit(error.exit_code)
     except click.exceptions.Abort:
@@ -100,12 +100,17 @@ def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
         sys.exit(130)
     except Exception as error:  # noqa: BLE001 - the last line of defence: one line, exit 1
         if state.debug:
-            traceback.print_exc()
+            _print_traceback(state)
         Console(state.console.redactor).error(
             ProvisionerError(f"unexpected {type(error).__name__}: {error}", hint="Run again with --debug for a traceback, and report it if it is a bug.")
         )
         sys.exit(EXIT_GENERAL)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _print_traceback(state: CliState) -> None:
+    """--debug: the traceback, redacted like every other output."""
+    print(state.console.redactor(traceback.format_exc()).rstrip(), file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

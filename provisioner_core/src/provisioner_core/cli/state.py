@@ -31,6 +31,7 @@ class CliState:
     def provisioning(self) -> Provisioning:
         if self._provisioning is None:
             self._provisioning = Provisioning.from_path(self.config, self.cwd or Path.cwd(), self.registry)
-            # Output redaction learns every secret the run sees.
+            # Output redaction learns every secret the run sees; configuration warnings go to stderr.
             self.console.redactor = self._provisioning.redactor
+            self._provisioning.warn = self.console.warn
         return self._provisioning

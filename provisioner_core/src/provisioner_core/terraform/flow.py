@@ -177,7 +177,7 @@ def run_terraform(
         run.generated = [str(p) for p in files.planned_files(folder, component, backend=generate_backend)]
         varfile_name = files.varfile_name(component)
     else:
-        generated = files.write_files(folder, component, provisioning.registry.backend_types(), backend=generate_backend, auth=auth)
+        generated = files.write_files(folder, component, provisioning.registry.backend_types(), backend=generate_backend, auth=auth, warn=warn or status)
         run.generated = [str(p) for p in (generated.backend_file, generated.varfile) if p is not None]
         varfile_name = generated.varfile.name
         flow.env = {**process.terraform_env(auth, component.env, generated.secret_vars), **generated.secret_env}
