@@ -14,6 +14,7 @@ from provisioner_core.auth import AuthContext
 from provisioner_core.auth.credentials import Credentials
 from provisioner_core.cache import ClientCache
 from provisioner_core.errors import ConfigError
+from provisioner_core.interrupts import RunInterrupted, Stop
 from provisioner_core.orchestrator import check_component_runs, check_enabled_types, explicit_events, prepare, run_provisioners
 from provisioner_core.plugins.manager import PluginRegistry, RegisteredProvisioner
 from provisioner_core.redaction import Redactor, literal_env_references, secret_values
@@ -28,8 +29,10 @@ from provisioner_core.state.guard import StateIndex
 class Provisioning:
     """One run over one project: stacks parsed once, clients cached, secrets collected for redaction."""
 
-    def __init__(self, config: ProjectConfig, registry: PluginRegistry | None = None) -> None:
+    def __init__(self, config: ProjectConfig, registry: PluginRegistry | None = None, *, stop: Stop | None = None) -> None:
         self.config = config
+        # Requested on a signal (the CLI) or by a tool: nothing new starts; see provisioner_core.interrupts.
+        self.stop = stop or Stop()
         self.cache = YamlCache()
         self.registry = registry or PluginRegistry()
         self.clients = ClientCache()
@@ -43,9 +46,9 @@ class Provisioning:
         self._read_only: dict[tuple[str, str], tuple[ResolvedComponent, ResolvedComponent]] = {}
 
     @classmethod
-    def from_path(cls, config: str | Path | None = None, cwd: Path | None = None, registry: PluginRegistry | None = None) -> Provisioning:
+    def from_path(cls, config: str | Path | None = None, cwd: Path | None = None, registry: PluginRegistry | None = None, *, stop: Stop | None = None) -> Provisioning:
         """The project whose ``atmos.yaml``/``provisioner.yaml`` is ``config``, or found in ``cwd``."""
-        return cls(load_project_config(config, cwd), registry)
+        return cls(load_project_config(config, cwd), registry, stop=stop)
 
     @property
     def stacks(self) -> StackRepository:
@@ -190,7 +193,11 @@ class Provisioning:
         auth = self.auth(component)
         outcomes: list[Outcome] = []
         for event in explicit_events(self.registry, provisioner_type):
-            outcomes += run_provisioners(self, event, component, provisioner_type=provisioner_type, auth=auth, dry_run=dry_run)
+            try:
+                outcomes += run_provisioners(self, event, component, provisioner_type=provisioner_type, auth=auth, dry_run=dry_run)
+            except RunInterrupted as stopped:
+                stopped.outcomes = (*outcomes, *stopped.outcomes)
+                raise
         return outcomes
 
     def check_type(self, provisioner_type: str) -> None:
