@@ -47,6 +47,7 @@ from provisioner_core.events import (
     EventSpec,
 )
 from provisioner_core.hookspecs import hookimpl, hookspec
+from provisioner_core.interrupts import RunInterrupted, Stop
 from provisioner_core.options import OptionReader
 from provisioner_core.plugins.manager import PluginInfo, PluginRegistry
 from provisioner_core.redaction import Redactor, is_secret_key, secret_values
@@ -127,9 +128,11 @@ __all__ = [
     "ResolvedComponent",
     "ResourceConflict",
     "RunCancelled",
+    "RunInterrupted",
     "SimpleProvisioner",
     "StackRepository",
     "StateLocation",
+    "Stop",
     "Status",
     "TerraformRun",
     "backend_config",
