@@ -15,6 +15,9 @@ import pytest
 CORE = Path(__file__).resolve().parents[1] / "src" / "provisioner_core"
 CLOUD = re.compile(r"(?<![a-z0-9])(s3|gcs|gcp|aws|azure|azurerm|google|boto3|botocore|amazon|amazonaws|dynamodb|arm_[a-z_]+|pg|postgres|postgresql)(?![a-z0-9])", re.IGNORECASE)
 SOURCES = sorted(CORE.rglob("*.py"))
+# Names that are not cloud support: the Go-template engine REFUSES Gomplate's `aws.*`/`gcp.*`
+# function namespaces by name (they would call clouds from a template).
+NOT_CLOUD_SUPPORT = {("gotemplate/functions.py", "aws"), ("gotemplate/functions.py", "gcp")}
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -33,6 +36,8 @@ def cloud_words(path: Path) -> list[str]:
     words = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            if (str(path.relative_to(CORE)), node.value) in NOT_CLOUD_SUPPORT:
+                continue
             text = node.value
         elif isinstance(node, ast.Name):
             text = node.id

@@ -54,6 +54,7 @@ from provisioner_core.redaction import Redactor, is_secret_key, secret_values
 from provisioner_core.results import Action, Drift, Message, Outcome, ProvisionResult, Resolution, Status
 from provisioner_core.runner import EventFailed
 from provisioner_core.schema import json_schema, option
+from provisioner_core.sections import ComponentSection
 from provisioner_core.session import Provisioning
 from provisioner_core.simple import SimpleProvisioner, provisioner
 from provisioner_core.spec import Concurrency, ProvisionerSpec
@@ -101,6 +102,7 @@ __all__ = [
     "ChangeRecorder",
     "CliState",
     "ClientCache",
+    "ComponentSection",
     "Concurrency",
     "ConfigError",
     "CredentialProvider",

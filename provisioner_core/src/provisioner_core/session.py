@@ -52,9 +52,9 @@ class Provisioning:
 
     @property
     def stacks(self) -> StackRepository:
-        """The project's stacks, resolved with the registered backend types' defaults."""
+        """The project's stacks, resolved with the registered backend types' defaults and component sections."""
         if self._stacks is None:
-            self._stacks = StackRepository(self.config, self.cache, self.registry.backend_types())
+            self._stacks = StackRepository(self.config, self.cache, self.registry.backend_types(), self.registry.component_sections())
         return self._stacks
 
     # --- components and auth ------------------------------------------------------------

@@ -183,7 +183,8 @@ def run_terraform(
     flow.event(ev.BEFORE_COMPONENT_LOAD)
     # A provisioner at before.component.load may hand over the folder to run in (e.g. vendored code).
     workdirs = [o.result.workdir for o in run.outcomes if o.result.workdir]
-    folder = files.component_folder(provisioning.config.terraform_base_path, component, Path(workdirs[-1]) if workdirs else None)
+    # In a dry run the provisioner only plans: its workdir may not exist yet.
+    folder = files.component_folder(provisioning.config.terraform_base_path, component, Path(workdirs[-1]) if workdirs else None, planned=dry_run)
     run.folder = str(folder)
     generate_backend = provisioning.config.auto_generate_backend_file
     varfile_name = files.varfile_name(component)
