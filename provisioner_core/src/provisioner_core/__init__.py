@@ -66,6 +66,7 @@ from provisioner_core.state import DEFAULT_WORKSPACE, StateLocation, locate
 from provisioner_core.state.backend_types import BackendType, DefaultsContext, NameRule, install_hint
 from provisioner_core.terraform import TerraformRun, run_terraform
 from provisioner_core.terraform.files import BACKEND_FILE, backend_config
+from provisioner_core.terraform.initialised import initialised_backend
 from provisioner_core.terraform.process import find_binary as find_terraform_binary
 from provisioner_core.terraform.process import run as run_process
 from provisioner_core.version import API_VERSION, distribution_version
@@ -145,6 +146,7 @@ __all__ = [
     "get_logger",
     "hookimpl",
     "hookspec",
+    "initialised_backend",
     "install_hint",
     "is_secret_key",
     "json_schema",

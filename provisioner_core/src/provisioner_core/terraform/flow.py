@@ -29,6 +29,7 @@ from provisioner_core.session import Provisioning
 from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.state.workspace import DEFAULT_WORKSPACE
 from provisioner_core.terraform import files, process
+from provisioner_core.terraform.initialised import check_initialised_backend
 from provisioner_core.terraform.user_hooks import UserHook, parse_hooks, run_hooks
 
 SUBCOMMANDS: tuple[str, ...] = ("init", "plan", "apply", "destroy", "output", "validate", "show", "refresh")
@@ -237,6 +238,9 @@ def run_terraform(
         flow.event(ev.AFTER_TERRAFORM_INIT)
         if subcommand == "init":
             return run
+        if not dry_run:
+            # The folder's own code may have chosen another backend than the component's: never plan or apply on it.
+            check_initialised_backend(folder, component, provisioning.registry.backend_types())
         before, after = AROUND.get(subcommand, (None, None))
         if before:
             flow.event(before)
