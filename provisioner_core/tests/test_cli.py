@@ -217,3 +217,15 @@ def test_explicit_provision_result_shapes(project, provision_cli, register_plugi
     project.stack("dev4", {"vars": {"stage": "dev4"}, "components": {"terraform": {"c": {"provision": {"planner": {"enabled": True}}}}}})
     data = json.loads(provision_cli.run(["planner", "c", "-s", "dev4", "--dry-run", "-o", "json"]).stdout)
     assert data["dry_run"] is True and data["results"][0]["status"] == "planned"
+
+
+def test_an_env_reference_in_a_secret_field_is_warned_about_once_naming_key_and_file(stack_tree, provision_cli):
+    shared = {"vars": {"db_password": "${DB_PASSWORD}", "region": "${REGION}"}}
+    stack_tree.file("stacks/catalog/db.yaml", {"components": {"terraform": {"db": shared, "db2": shared}}})
+    stack_tree.stack("dev", {"import": ["catalog/db"], "vars": {"stage": "dev"}})
+    result = provision_cli.run(["list", "components"])
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+    assert warnings == [
+        "Warning: vars.db_password of dev/db (dev.yaml) refers to DB_PASSWORD as ${...}, which is not expanded: the value is used as written"
+    ]  # once for the run, and never for a field that is not a secret
+    assert "${DB_PASSWORD}" not in result.output

@@ -51,3 +51,31 @@ def test_a_backendless_run_removes_our_stale_backend_file_but_never_the_users(tm
     (tmp_path / "backend.tf.json").write_text(own)
     write_files(tmp_path, component(None, {}), TYPES)
     assert (tmp_path / "backend.tf.json").read_text() == own
+
+
+# URL settings of the test's type, and the variables terraform would read them from.
+URLS = BackendType("urls", url_env={"endpoints.store": "STORE_ENDPOINT", "address": "STORE_ADDRESS"})
+
+
+def test_a_url_with_credentials_moves_to_its_variable_and_one_without_stays(tmp_path):
+    app = component("urls", {
+        "address": "https://ci:Url-Pa55word@state.example/app",
+        "endpoints": {"store": "http://user:Endpoint-Pa55@127.0.0.1:9000", "other": "http://127.0.0.1:9001"},
+        "proxy": "http://proxy-user:Proxy-Pa55@proxy:3128",
+    })
+    warnings: list[str] = []
+    generated = write_files(tmp_path, app, {"urls": URLS}, warn=warnings.append)
+    written = json.loads((tmp_path / "backend.tf.json").read_text())["terraform"]["backend"]["urls"]
+    assert written == {"endpoints": {"other": "http://127.0.0.1:9001"}, "proxy": "http://proxy-user:Proxy-Pa55@proxy:3128"}
+    assert generated.secret_env == {"STORE_ADDRESS": "https://ci:Url-Pa55word@state.example/app", "STORE_ENDPOINT": "http://user:Endpoint-Pa55@127.0.0.1:9000"}
+    # The one with no variable stays (nothing else could reach terraform): said once, without the password.
+    assert len(warnings) == 1 and warnings[0].startswith("backend.urls.proxy holds credentials in its URL") and "Proxy-Pa55" not in warnings[0]
+    # A mapping left empty goes too; a URL without credentials stays where it was.
+    plain = component("urls", {"endpoints": {"store": "http://user:Endpoint-Pa55@h:1"}, "address": "https://state.example/app"})
+    assert backend_config(plain, {"urls": URLS})["terraform"]["backend"]["urls"] == {"address": "https://state.example/app"}
+
+
+def test_every_generated_file_is_private(tmp_path):
+    generated = write_files(tmp_path, component("store", {"bucket": "b", "key": "k"}, {"name": "x"}), TYPES)
+    for path in (generated.backend_file, generated.varfile):
+        assert path is not None and path.stat().st_mode & 0o777 == 0o600

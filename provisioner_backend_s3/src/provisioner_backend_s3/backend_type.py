@@ -48,6 +48,28 @@ def read_state(component: ResolvedComponent, auth: AuthContext, clients: ClientC
     return body
 
 
+def secret_values(backend: Mapping[str, Any]) -> tuple[str, ...]:
+    """The external id (``assume_role.external_id``, or the pre-1.6 top-level spelling): core masks it in every output."""
+    role = backend.get("assume_role")
+    found = [role.get("external_id") if isinstance(role, Mapping) else None, backend.get("external_id")]
+    return tuple(value for value in found if isinstance(value, str) and value)
+
+
+# The endpoint settings and the variable terraform's s3 backend also reads each from (terraform 1.11):
+# an endpoint URL with credentials reaches terraform there instead of backend.tf.json.
+ENDPOINT_ENV = {
+    "endpoints.s3": "AWS_ENDPOINT_URL_S3",
+    "endpoints.dynamodb": "AWS_ENDPOINT_URL_DYNAMODB",
+    "endpoints.sts": "AWS_ENDPOINT_URL_STS",
+    "endpoints.iam": "AWS_ENDPOINT_URL_IAM",
+    "endpoints.sso": "AWS_ENDPOINT_URL_SSO",
+    "endpoint": "AWS_ENDPOINT_URL_S3",
+    "dynamodb_endpoint": "AWS_ENDPOINT_URL_DYNAMODB",
+    "sts_endpoint": "AWS_ENDPOINT_URL_STS",
+    "iam_endpoint": "AWS_ENDPOINT_URL_IAM",
+    "ec2_metadata_service_endpoint": "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+}
+
 S3_BACKEND = BackendType(
     "s3",
     scheme="s3://",
@@ -58,6 +80,9 @@ S3_BACKEND = BackendType(
     apply_defaults=_defaults,
     # Credentials written in the backend section reach terraform through its environment, never the file.
     secret_env={"access_key": "AWS_ACCESS_KEY_ID", "secret_key": "AWS_SECRET_ACCESS_KEY", "token": "AWS_SESSION_TOKEN"},
+    # The external id has no variable: it stays in backend.tf.json (0600); AWS does not treat it as a secret, we never print it.
+    secret_values=secret_values,
+    url_env=ENDPOINT_ENV,
     name_rules={
         "bucket": NameRule(63, 3, r"[a-z0-9][a-z0-9.-]*[a-z0-9]", "lowercase letters, digits, dots and hyphens; starts and ends with a letter or digit", "aws_s3_bucket"),
         "dynamodb_table": NameRule(255, 3, r"[A-Za-z0-9_.-]+", "letters, digits, underscores, hyphens and dots", "aws_dynamodb_table"),

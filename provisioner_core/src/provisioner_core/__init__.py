@@ -47,6 +47,7 @@ from provisioner_core.events import (
     EventSpec,
 )
 from provisioner_core.hookspecs import hookimpl, hookspec
+from provisioner_core.interrupts import RunInterrupted, Stop
 from provisioner_core.options import OptionReader
 from provisioner_core.plugins.manager import PluginInfo, PluginRegistry
 from provisioner_core.reconcile import (
@@ -155,10 +156,12 @@ __all__ = [
     "Resource",
     "ResourceConflict",
     "RunCancelled",
+    "RunInterrupted",
     "SimpleProvisioner",
     "StackRepository",
     "Stale",
     "StateLocation",
+    "Stop",
     "Status",
     "TerraformRun",
     "Write",

@@ -3,24 +3,28 @@
 Components that share a backend (same type, bucket/container, region, endpoint, options and
 credentials; only the state key differs) are provisioned once, concurrently with the other
 distinct backends (bounded by ``jobs``), with clients reused through the run's ClientCache.
+
+A stop (a signal; see ``interrupts``) starts no new unit; running units have the stop's grace,
+and the result says which units finished, which were interrupted and which never started.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from attrs import define, field, frozen
 
 from provisioner_core.errors import EXIT_GENERAL, ConfigError, ProvisionerError
+from provisioner_core.interrupts import WAIT_SLICE_S, RunInterrupted, Stop, grace_notice, is_interruption, signals_blocked
 from provisioner_core.orchestrator import explicit_events, prepare, run_provisioners
 from provisioner_core.plugins.manager import PluginRegistry
-from provisioner_core.redaction import redact_mapping
+from provisioner_core.redaction import Redactor, masker, redact_mapping
 from provisioner_core.results import Outcome
 from provisioner_core.runner import wrap_error
 from provisioner_core.session import Provisioning
@@ -47,23 +51,40 @@ class Shard:
         return cls(index, count)
 
 
+BATCH_THREAD_PREFIX = "provision-unit"
+# After the grace, an abandoned provisioner's wait returns at once; this long is left for its unit to report.
+SETTLE_S = 2.0
+
+
 @define
 class Unit:
-    """One distinct piece of work: a backend (shared by components) or one component."""
+    """One distinct piece of work: a backend (shared by components) or one component.
+
+    ``identity`` groups components (it may hold credentials: never printed); ``public`` is what
+    is printed for it, secrets masked.
+    """
 
     identity: str
     components: list[ResolvedComponent] = field(factory=list)
     outcomes: list[Outcome] = field(factory=list)
     error: ProvisionerError | None = None
     ran: bool = False
+    public: dict[str, Any] = field(factory=dict)
+    not_started: str = ""  # why it never ran: "" (it ran), "fail-fast", or the signal's name
 
     @property
     def status(self) -> str:
         if self.error is not None:
-            return "failed"
+            return "interrupted" if is_interruption(self.error) else "failed"
         if not self.ran:
-            return "not-run"
+            return "not-run" if self.not_started in ("", "fail-fast") else "not-started"
         return ",".join(sorted({o.result.status.value for o in self.outcomes})) or "unchanged"
+
+    @property
+    def sort_key(self) -> tuple[str, str, str]:
+        """Shards split by this: the printed identity, then the first component (the same in every process)."""
+        first = self.components[0] if self.components else None
+        return (json.dumps(self.public, sort_keys=True, default=str), first.stack if first else "", first.name if first else "")
 
 
 @define
@@ -74,9 +95,13 @@ class BatchResult:
     skipped: list[dict[str, str]]
     metrics: dict[str, Any]
     shard: Shard | None = None
+    interrupted: str = ""  # the signal that stopped the run, e.g. "SIGINT"
+    interrupted_exit_code: int = 0
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return self.interrupted_exit_code
         codes = [u.error.exit_code for u in self.units if u.error is not None]
         # The highest code is reported: 5 network > 4 conflict > 3 permission > 2 config > 1 general.
         return max(codes) if codes else 0
@@ -92,9 +117,10 @@ class BatchResult:
             "ok": self.exit_code == 0,
             "exit_code": self.exit_code,
             "shard": None if self.shard is None else f"{self.shard.index}/{self.shard.count}",
+            "interrupted": self.interrupted or None,
             "units": [
                 {
-                    "identity": redact_mapping(json.loads(unit.identity)),
+                    "identity": unit.public,
                     "components": [f"{c.stack}/{c.name}" for c in unit.components],
                     "status": unit.status,
                     "results": [o.to_dict() for o in unit.outcomes],
@@ -119,22 +145,28 @@ def type_concurrency(registry: PluginRegistry, provisioner_type: str) -> Concurr
 
 
 def unit_identity(
-    provisioner_type: str, component: ResolvedComponent, auth_fingerprint: str, backend_types: Mapping[str, BackendType], concurrency: Concurrency = Concurrency.SERIAL
-) -> str:
-    """The dedupe key: with per-backend concurrency, components sharing a backend are one unit; otherwise one per component."""
+    provisioner_type: str, component: ResolvedComponent, backend_types: Mapping[str, BackendType], concurrency: Concurrency = Concurrency.SERIAL
+) -> tuple[str, dict[str, Any]]:
+    """The dedupe key and the identity printed for it.
+
+    With per-backend concurrency, components sharing a backend are one unit; otherwise one per
+    component. The key holds the auth section as written (never printed); the printed identity
+    masks its secrets like ``describe`` and carries no digest of them (an offline guessing
+    oracle in a file kept as a CI artifact).
+    """
     if concurrency is Concurrency.PER_BACKEND:
         # The settings that only place one component's state inside a shared backend do not make it another backend.
         definition = backend_types.get(component.backend_type or "")
         location_keys = set(definition.location_keys) if definition is not None else set()
         backend = {k: v for k, v in component.backend.items() if k not in location_keys}
-        key = {"backend_type": component.backend_type, "backend": backend, "options": component.provision_options("backend"), "auth": auth_fingerprint}
+        key = {"backend_type": component.backend_type, "backend": backend, "options": component.provision_options("backend"), "auth": component.auth}
+        # Secrets the backend type finds inside values (an external id, a password in a connection string) too.
+        hidden = definition.secret_values(component.backend) if definition is not None and definition.secret_values is not None else ()
+        secrets = [str(v) for v in hidden]
+        public = redact_mapping(json.loads(json.dumps(key, default=str)), masker(secrets, Redactor(secrets)) if secrets else None)
     else:
-        key = {"type": provisioner_type, "stack": component.stack, "component": component.name}
-    return json.dumps(key, sort_keys=True, default=str)
-
-
-def _auth_fingerprint(component: ResolvedComponent) -> str:
-    return hashlib.sha256(json.dumps(component.auth, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        key = public = {"type": provisioner_type, "stack": component.stack, "component": component.name}
+    return json.dumps(key, sort_keys=True, default=str), dict(public)
 
 
 def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequence[str] | None, shard: Shard | None) -> tuple[list[Unit], list[dict[str, str]]]:
@@ -157,17 +189,18 @@ def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequen
             if not component.is_enabled(provisioner_type):
                 skipped.append({"stack": component.stack, "component": component.name, "reason": f"provision.{provisioner_type}.enabled is not true"})
                 continue
-            identity = unit_identity(provisioner_type, component, _auth_fingerprint(component), provisioning.registry.backend_types(), concurrency)
+            identity, public = unit_identity(provisioner_type, component, provisioning.registry.backend_types(), concurrency)
         except ProvisionerError as error:
             # A broken component fails on its own; the others still run.
-            broken = Unit(json.dumps({"stack": component.stack, "component": component.name, "error": True}), [component], ran=True)
+            where = {"stack": component.stack, "component": component.name, "error": True}
+            broken = Unit(json.dumps(where), [component], ran=True, public=where)
             broken.error = error.with_context(stack=component.stack, component=component.name)
             units[broken.identity] = broken
             continue
-        units.setdefault(identity, Unit(identity)).components.append(component)
+        units.setdefault(identity, Unit(identity, public=public)).components.append(component)
     # Nothing runs when any selected component would write another component's state.
     provisioning.check_state_collisions(c for unit in units.values() if unit.error is None for c in unit.components)
-    ordered = [units[k] for k in sorted(units)]
+    ordered = sorted(units.values(), key=lambda unit: unit.sort_key)
     if shard is not None:
         ordered = [u for i, u in enumerate(ordered) if i % shard.count == shard.index - 1]
     return ordered, skipped
@@ -186,11 +219,11 @@ def run_batch(
 ) -> BatchResult:
     started = time.perf_counter()
     units, skipped = plan_units(provisioning, provisioner_type, stacks, shard)
-    stop = threading.Event()
-    done = failed = 0
+    failed_stop = threading.Event()
+    stop = provisioning.stop
 
     def work(unit: Unit) -> None:
-        if stop.is_set() or unit.error is not None:
+        if failed_stop.is_set() or stop.requested or unit.error is not None:
             return
         representative = unit.components[0]
         try:
@@ -201,33 +234,87 @@ def run_batch(
             for event in explicit_events(provisioning.registry, provisioner_type):
                 unit.outcomes += run_provisioners(provisioning, event, representative, provisioner_type=provisioner_type, auth=auth, dry_run=dry_run)
         except BaseException as exc:  # noqa: BLE001 - one failure must not hide the others
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            if not isinstance(exc, Exception):
                 raise
             unit.ran = True
             unit.error = wrap_error(exc)
-            if fail_fast:
-                stop.set()
+            if fail_fast and not is_interruption(unit.error):
+                failed_stop.set()
 
     concurrency = type_concurrency(provisioning.registry, provisioner_type)
     # The spec decides: a provisioner that did not declare itself safe to run concurrently runs one unit at a time.
     workers = 1 if concurrency is Concurrency.SERIAL else max(1, jobs)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="provision") as pool:
-        pending: set[Future[None]] = {pool.submit(work, unit) for unit in units}
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                if not future.cancelled():  # --fail-fast cancels the queued units: they simply did not run
-                    future.result()
-            done = sum(1 for u in units if u.ran)
-            failed = sum(1 for u in units if u.error is not None)
-            if progress is not None:
-                progress(done, len(units), failed)
-            if stop.is_set():
-                pending = {future for future in pending if not future.cancel()}
+    running = _run_units(units, work, workers, stop, failed_stop, progress)
+    if stop.requested:
+        units = [_as_reported(unit, id(unit) in running, stop.name, stop.signum) for unit in units]
+    elif failed_stop.is_set():
+        for unit in units:
+            if not unit.ran:
+                unit.not_started = "fail-fast"
     metrics = _metrics(provisioning, units, skipped, time.perf_counter() - started)
     metrics["concurrency"] = concurrency.value
     metrics["workers"] = workers
-    return BatchResult(provisioner_type, dry_run, units, skipped, metrics, shard)
+    return BatchResult(provisioner_type, dry_run, units, skipped, metrics, shard, stop.name, stop.exit_code)
+
+
+def _run_units(
+    units: list[Unit], work: Callable[[Unit], None], workers: int, stop: Stop, failed_stop: threading.Event, progress: Callable[[int, int, int], None] | None
+) -> set[int]:
+    """Run ``work`` over ``units`` on ``workers`` threads; return the ids of the units still running (after a stop).
+
+    Waits on a SimpleQueue that futures and a stop both wake (put is safe in a signal handler).
+    After a stop nothing new starts; running units have the grace (then a moment to report).
+    """
+    wakeups: queue.SimpleQueue[object] = queue.SimpleQueue()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=BATCH_THREAD_PREFIX)
+    futures: dict[Future[None], Unit] = {}
+    with signals_blocked():  # the pool's threads start here
+        for unit in units:
+            future = pool.submit(work, unit)
+            futures[future] = unit
+            future.add_done_callback(wakeups.put)
+    reported = 0
+    abandoned_at: float | None = None
+    try:
+        with stop.waking(wakeups.put), stop.listening(grace_notice("each running unit")):
+            while open_futures := [future for future in futures if not future.done()]:
+                done = sum(1 for u in units if u.ran)
+                failed = sum(1 for u in units if u.error is not None)
+                if progress is not None and done != reported:
+                    reported = done
+                    progress(done, len(units), failed)
+                wait = WAIT_SLICE_S
+                if stop.requested or failed_stop.is_set():
+                    for future in open_futures:
+                        future.cancel()  # units still queued never start
+                if stop.requested:
+                    if stop.grace_left() <= 0 and abandoned_at is None:
+                        abandoned_at = time.monotonic()
+                    left = stop.grace_left() + SETTLE_S if abandoned_at is None else abandoned_at + SETTLE_S - time.monotonic()
+                    if left <= 0:
+                        break
+                    wait = min(left, WAIT_SLICE_S)
+                try:
+                    wakeups.get(timeout=wait)
+                except queue.Empty:
+                    continue
+    finally:
+        # After a stop, a unit that still runs is reported as interrupted and not waited for.
+        pool.shutdown(wait=not stop.requested, cancel_futures=True)
+    if progress is not None and not stop.requested:
+        progress(sum(1 for u in units if u.ran), len(units), sum(1 for u in units if u.error is not None))
+    return {id(unit) for future, unit in futures.items() if not future.done()}
+
+
+def _as_reported(unit: Unit, still_running: bool, signal_name: str, signum: int) -> Unit:
+    """A stopped run's view of ``unit``: a copy, so a worker that is still running cannot change what is printed."""
+    copy = Unit(unit.identity, list(unit.components), list(unit.outcomes), unit.error, unit.ran, unit.public)
+    if still_running and copy.error is None:
+        copy.ran = True
+        copy.error = RunInterrupted(f"interrupted by {signal_name}: still running when the run stopped, and abandoned", signum=signum)
+    elif not copy.ran and copy.error is None:
+        copy.not_started = signal_name  # queued, or it saw the stop before its first call
+    return copy
 
 
 def _percentile(values: list[float], pct: float) -> float:

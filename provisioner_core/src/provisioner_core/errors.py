@@ -1,7 +1,7 @@
 """One error hierarchy: message, hints, context and the documented exit code.
 
 Exit codes: 0 success or idempotent, 1 general, 2 configuration, 3 permission,
-4 resource conflict, 5 network.
+4 resource conflict, 5 network; 128 + n after signal n (``interrupts``).
 """
 
 from __future__ import annotations

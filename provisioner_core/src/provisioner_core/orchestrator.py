@@ -150,5 +150,5 @@ def run_provisioners(
     return run_event(
         provisioning.registry, event, component, auth,
         dry_run=dry_run, clients=provisioning.clients, provisioners=chosen, on_start=on_start, project_root=provisioning.config.root,
-        redact=provisioning.redactor, read_only=provisioning.read_only(component),
+        redact=provisioning.redactor, read_only=provisioning.read_only(component), stop=provisioning.stop,
     )  # fmt: skip

@@ -1,10 +1,16 @@
-"""Keep secrets out of every output: by value (from the AuthContext) and by key name."""
+"""Keep secrets out of every output: by value (from the AuthContext), by key name, and in URLs.
+
+A URL's userinfo (``scheme://user:password@host``) is masked wherever a URL is printed, in
+any setting of any backend and in free text (``user:***@``; a lone userinfo, often a token, as
+``***@``), and the password joins the values masked everywhere, decoded too.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 MASK = "***"
 # Keys whose values are secrets wherever they appear in a resolved component.
@@ -16,6 +22,32 @@ _SECRET_KEY = re.compile(
 _NOT_SECRET = {"key", "kms_key_id", "kms_key", "kms_encryption_key", "access_key_id", "key_vault_key_id"}
 
 
+# scheme://userinfo@ ; the userinfo runs to the last "@" before the path, as URL parsers split it.
+# Both parts are bounded, so a long line without separators costs linear time.
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]{0,31}://)(?P<userinfo>[^\s/?#]{0,1024})@")
+
+
+def _mask_userinfo(match: re.Match[str]) -> str:
+    user, colon, _password = match.group("userinfo").partition(":")
+    return f"{match.group('scheme')}{user}:{MASK}@" if colon else f"{match.group('scheme')}{MASK}@"
+
+
+def mask_url_credentials(text: str) -> str:
+    """``text`` with the password (or lone token) of every URL's userinfo masked."""
+    return _URL_USERINFO.sub(_mask_userinfo, text) if "://" in text else text
+
+
+def url_credentials(text: str) -> Iterator[str]:
+    """The passwords (or lone tokens) in the userinfo of the URLs in ``text``, as written and percent-decoded."""
+    if "://" not in text:
+        return
+    for match in _URL_USERINFO.finditer(text):
+        user, colon, password = match.group("userinfo").partition(":")
+        for secret in {password, unquote(password)} if colon else {user, unquote(user)}:
+            if secret:
+                yield secret
+
+
 def is_secret_key(key: str) -> bool:
     return key.lower() not in _NOT_SECRET and bool(_SECRET_KEY.search(key))
 
@@ -25,14 +57,22 @@ def is_secret_entry(key: Any, value: Any) -> bool:
     return isinstance(key, str) and is_secret_key(key) and isinstance(value, (str, int, float)) and not isinstance(value, bool) and value != ""
 
 
-def redact_mapping(value: Any) -> Any:
-    """A copy with the values of secret-looking keys masked, at any depth.
+def redact_mapping(value: Any, redact: Callable[[str], str] | None = None) -> Any:
+    """A copy with the values of secret-looking keys masked, and every URL's credentials, at any depth.
 
-    Iterative (no depth limit) and linear in the size of the output: every mapping becomes a
-    new dict and every list a new list, as a recursive copy would make them.
+    ``redact``: also passed every other string (e.g. a Redactor that knows secrets found by a
+    backend type's rule). Iterative (no depth limit) and linear in the size of the output: every
+    mapping becomes a new dict and every list a new list, as a recursive copy would make them.
     """
+
+    def leaf(item: Any) -> Any:
+        if not isinstance(item, str):
+            return item
+        item = mask_url_credentials(item)
+        return redact(item) if redact is not None else item
+
     if not isinstance(value, (Mapping, list)):
-        return value
+        return leaf(value)
     root: Any = {} if isinstance(value, Mapping) else []
     work: list[tuple[Any, Any]] = [(value, root)]
     while work:
@@ -48,7 +88,7 @@ def redact_mapping(value: Any) -> Any:
                 copied = []
                 work.append((item, copied))
             else:
-                copied = item
+                copied = leaf(item)
             if isinstance(target, dict):
                 target[key] = copied
             else:
@@ -57,7 +97,7 @@ def redact_mapping(value: Any) -> Any:
 
 
 def secret_values(value: Any) -> set[str]:
-    """The values of secret-looking keys, at any depth (to mask them in free text too).
+    """The values of secret-looking keys and the credentials in URLs, at any depth (to mask them in free text too).
 
     Iterative, and each mapping or list is visited once however often it is shared (YAML
     aliases): linear in the number of distinct objects, not in the size they expand to.
@@ -67,6 +107,9 @@ def secret_values(value: Any) -> set[str]:
     work = [value]
     while work:
         item = work.pop()
+        if isinstance(item, str):
+            found.update(s for s in url_credentials(item) if len(s) >= 4)
+            continue
         if not isinstance(item, (Mapping, list)) or id(item) in seen:
             continue
         seen.add(id(item))
@@ -81,18 +124,62 @@ def secret_values(value: Any) -> set[str]:
     return found
 
 
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def literal_env_references(value: Any) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(dotted path, variable names) of each secret-looking setting whose value holds ``${VAR}``.
+
+    Nothing expands those: the value is used as written, which is seldom what was meant.
+    Iterative, each shared subtree visited once.
+    """
+    seen: set[int] = set()
+    work: list[tuple[str, Any]] = [("", value)]
+    while work:
+        path, item = work.pop()
+        if not isinstance(item, (Mapping, list)) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        pairs = item.items() if isinstance(item, Mapping) else enumerate(item)
+        for key, child in pairs:
+            where = f"{path}.{key}" if path and isinstance(key, str) else f"{path}[{key}]" if path else str(key)
+            if isinstance(key, str) and isinstance(child, str) and is_secret_entry(key, child) and "${" in child:
+                names = tuple(dict.fromkeys(_ENV_REFERENCE.findall(child)))
+                if names:
+                    yield where, names
+            else:
+                work.append((where, child))
+
+
+def masker(hidden: Iterable[str], redact: Callable[[str], str] | None = None) -> Callable[[str], str]:
+    """For ``redact_mapping``: a value equal to one of ``hidden`` is masked whatever its length; others go through ``redact``."""
+    exact = frozenset(hidden)
+
+    def mask(text: str) -> str:
+        if text in exact:
+            return MASK
+        return redact(text) if redact is not None else text
+
+    return mask
+
+
 class Redactor:
     """Masks known secret values in any text; longest first so no fragment survives."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        self._longest_first: list[str] = []
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
-        self._secrets |= {s for s in secrets if s and len(s) >= 4}
+        new = {s for s in secrets if s and len(s) >= 4} - self._secrets
+        if new:
+            self._secrets |= new
+            self._longest_first = sorted(self._secrets, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        text = mask_url_credentials(text)
+        for secret in self._longest_first:
             if secret in text:
                 text = text.replace(secret, MASK)
         return text

@@ -8,6 +8,7 @@ order never depends on which distribution happened to be installed first.
 from __future__ import annotations
 
 import contextvars
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from provisioner_core.capture import RunControl, capturing
 from provisioner_core.errors import NetworkError, ProvisionerError, ProvisionerFailed
 from provisioner_core.events import MANUAL_PROVISION
 from provisioner_core.frozen import freeze
+from provisioner_core.interrupts import WAIT_SLICE_S, RunInterrupted, Stop, grace_notice, signals_blocked
 from provisioner_core.plugins.manager import PluginRegistry, RegisteredProvisioner
 from provisioner_core.results import Message, Outcome, ProvisionResult, Status
 from provisioner_core.schema import structure_options
@@ -78,17 +80,21 @@ def run_event(
     project_root: Path | None = None,
     redact: Callable[[str], str] = lambda text: text,
     read_only: ResolvedComponent | None = None,
+    stop: Stop | None = None,
 ) -> list[Outcome]:
     """Run every enabled provisioner of ``event``; raise EventFailed at the first failure.
 
     Provisioners receive ``read_only`` (a deeply read-only copy of ``component``; made here when
-    not given); what they print or log becomes their Outcome's messages, redacted.
+    not given); what they print or log becomes their Outcome's messages, redacted. Once ``stop``
+    is requested no provisioner starts (RunInterrupted); the running one has the stop's grace.
     """
+    stop = stop if stop is not None else Stop()
     clients = clients if clients is not None else ClientCache()
     chosen = provisioners if provisioners is not None else select(registry, event, component, provisioner_type)
     frozen_component = read_only if read_only is not None else component.read_only()
     outcomes: list[Outcome] = []
     for rp in chosen:
+        stop.check(f"{rp.spec.type} provisioner {rp.spec.name} at {event} for {component.stack}/{component.name}", outcomes)
         if on_start is not None:
             on_start(rp)
         started = time.perf_counter()
@@ -97,11 +103,11 @@ def run_event(
             options = provisioner_options(rp.spec, component)
             kwargs = {"component": frozen_component, "auth": auth, "options": options, "dry_run": dry_run, "clients": clients, "event": event,
                       "spec": rp.spec, "project_root": project_root or Path.cwd()}  # fmt: skip
-            result = _call_with_timeout(registry, rp, event, kwargs, _timeout(rp, component.provision_options(rp.spec.type)), control)
+            result = _call_with_timeout(registry, rp, event, kwargs, _timeout(rp, component.provision_options(rp.spec.type)), control, stop)
             result = _check_result(rp, result)
         except BaseException as exc:  # noqa: BLE001 - every failure is wrapped and attributed
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt, SystemExit, a signal's SignalExit
             failure = EventFailed(provisioner=rp.spec.name, provisioner_type=rp.spec.type, event=event, distribution=rp.distribution, cause=exc)
             failure.with_context(stack=component.stack, component=component.name)
             failure.outcomes = tuple(outcomes)
@@ -121,30 +127,47 @@ def _timeout(rp: RegisteredProvisioner, options: Mapping[str, Any]) -> float:
     return rp.spec.timeout_s or DEFAULT_TIMEOUT_S
 
 
-def _call_with_timeout(registry: PluginRegistry, rp: RegisteredProvisioner, event: str, kwargs: Mapping[str, Any], timeout: float, control: RunControl) -> Any:
-    box: dict[str, Any] = {}
+def _call_with_timeout(
+    registry: PluginRegistry, rp: RegisteredProvisioner, event: str, kwargs: Mapping[str, Any], timeout: float, control: RunControl, stop: Stop
+) -> Any:
+    answers: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
 
     def target() -> None:
         with capturing(control):
             try:
-                box["result"] = registry.call_lifecycle(rp, event, kwargs)
+                answers.put(("result", registry.call_lifecycle(rp, event, kwargs)))
             except BaseException as exc:  # noqa: BLE001 - handed back to the calling thread
-                box["error"] = exc
+                answers.put(("error", exc))
 
     # A daemon thread, so a hung provisioner cannot keep the process alive after we give up on it.
     worker = threading.Thread(target=contextvars.copy_context().run, args=(target,), name=f"provisioner-{rp.spec.name}", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        # It cannot be killed, but it is told to stop: its ChangeRecorder refuses every further write.
-        control.cancelled.set()
-        raise NetworkError(
-            f"timed out after {timeout:g}s (stopped: it may not write anything more)",
-            hint=f"Raise provision.{rp.spec.type}.timeout (seconds) if the endpoint is slow, or check that it is reachable.",
+    deadline = time.monotonic() + timeout
+    # A stop wakes this wait (SimpleQueue.put is safe in a signal handler): the grace may end before the timeout.
+    with stop.waking(lambda _signum: answers.put(("wake", None))), stop.listening(grace_notice(f"provisioner {rp.spec.name}")):
+        with signals_blocked():
+            worker.start()
+        while (wait := min(deadline - time.monotonic(), stop.grace_left())) > 0:
+            try:
+                kind, value = answers.get(timeout=min(wait, WAIT_SLICE_S))
+            except queue.Empty:
+                continue
+            if kind == "result":
+                return value
+            if kind == "error":
+                raise value
+    # It cannot be killed, but it is told to stop: its ChangeRecorder refuses every further write.
+    control.cancelled.set()
+    if stop.requested and stop.grace_left() <= 0:
+        how = "at once (a second signal)" if stop.abandoned else f"after the {stop.grace_s:g}s grace"
+        raise RunInterrupted(
+            f"interrupted by {stop.name}: abandoned {how} (stopped: it may not write anything more)",
+            signum=stop.signum,
+            hint=f"Run the same command again: {rp.spec.name} converges from what it had done.",
         )
-    if "error" in box:
-        raise box["error"]
-    return box.get("result")
+    raise NetworkError(
+        f"timed out after {timeout:g}s (stopped: it may not write anything more)",
+        hint=f"Raise provision.{rp.spec.type}.timeout (seconds) if the endpoint is slow, or check that it is reachable.",
+    )
 
 
 def _check_result(rp: RegisteredProvisioner, result: Any) -> ProvisionResult:
@@ -162,4 +185,4 @@ def wrap_error(exc: BaseException) -> ProvisionerError:
     return ProvisionerError(f"unexpected {type(exc).__name__}: {exc}", hint="Run again with --debug for a traceback.")
 
 
-__all__ = ["DEFAULT_TIMEOUT_S", "EventFailed", "MANUAL_PROVISION", "run_event", "select", "wrap_error"]
+__all__ = ["DEFAULT_TIMEOUT_S", "EventFailed", "MANUAL_PROVISION", "RunInterrupted", "run_event", "select", "wrap_error"]

@@ -14,9 +14,10 @@ from provisioner_core.auth import AuthContext
 from provisioner_core.auth.credentials import Credentials
 from provisioner_core.cache import ClientCache
 from provisioner_core.errors import ConfigError
+from provisioner_core.interrupts import RunInterrupted, Stop
 from provisioner_core.orchestrator import check_component_runs, check_enabled_types, explicit_events, prepare, run_provisioners
 from provisioner_core.plugins.manager import PluginRegistry, RegisteredProvisioner
-from provisioner_core.redaction import Redactor, secret_values
+from provisioner_core.redaction import Redactor, literal_env_references, secret_values
 from provisioner_core.results import Outcome
 from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.stacks.config import ProjectConfig, load_project_config
@@ -28,20 +29,26 @@ from provisioner_core.state.guard import StateIndex
 class Provisioning:
     """One run over one project: stacks parsed once, clients cached, secrets collected for redaction."""
 
-    def __init__(self, config: ProjectConfig, registry: PluginRegistry | None = None) -> None:
+    def __init__(self, config: ProjectConfig, registry: PluginRegistry | None = None, *, stop: Stop | None = None) -> None:
         self.config = config
+        # Requested on a signal (the CLI) or by a tool: nothing new starts; see provisioner_core.interrupts.
+        self.stop = stop or Stop()
         self.cache = YamlCache()
         self.registry = registry or PluginRegistry()
         self.clients = ClientCache()
         self.redactor = Redactor()
+        # Warnings about the configuration (one line each); the CLI prints them as they come.
+        self.warnings: list[str] = []
+        self.warn: Callable[[str], None] = self.warnings.append
+        self._warned: set[tuple[str, tuple[str, ...]]] = set()
         self._stacks: StackRepository | None = None
         self._state_index: StateIndex | None = None
         self._read_only: dict[tuple[str, str], tuple[ResolvedComponent, ResolvedComponent]] = {}
 
     @classmethod
-    def from_path(cls, config: str | Path | None = None, cwd: Path | None = None, registry: PluginRegistry | None = None) -> Provisioning:
+    def from_path(cls, config: str | Path | None = None, cwd: Path | None = None, registry: PluginRegistry | None = None, *, stop: Stop | None = None) -> Provisioning:
         """The project whose ``atmos.yaml``/``provisioner.yaml`` is ``config``, or found in ``cwd``."""
-        return cls(load_project_config(config, cwd), registry)
+        return cls(load_project_config(config, cwd), registry, stop=stop)
 
     @property
     def stacks(self) -> StackRepository:
@@ -64,11 +71,25 @@ class Provisioning:
             yield component
 
     def _learn_secrets(self, component: ResolvedComponent) -> None:
-        """Secrets by key name, and those its backend type finds inside values (a password in a URL)."""
-        self.redactor.add(secret_values(component.sections()))
+        """Secrets by key name and in URLs, and those its backend type finds inside values (an external id)."""
+        sections = component.sections()
+        self.redactor.add(secret_values(sections))
+        self.redactor.add(self.hidden_values(component))
+        for path, names in literal_env_references(sections):
+            if (path, names) not in self._warned:
+                self._warned.add((path, names))
+                # The names only: the value itself is a secret (and the redactor would mask it whole).
+                self.warn(
+                    f"{path} of {component.stack}/{component.name} ({component.source_file}) refers to {', '.join(names)} as ${{...}}, "
+                    "which is not expanded: the value is used as written"
+                )
+
+    def hidden_values(self, component: ResolvedComponent) -> tuple[str, ...]:
+        """The secrets the component's backend type finds inside its settings (its ``secret_values`` rule)."""
         definition = self.registry.backend_types().get(component.backend_type or "")
-        if definition is not None and definition.secret_values is not None:
-            self.redactor.add(str(v) for v in definition.secret_values(component.backend))
+        if definition is None or definition.secret_values is None:
+            return ()
+        return tuple(str(v) for v in definition.secret_values(component.backend))
 
     def read_only(self, component: ResolvedComponent) -> ResolvedComponent:
         """The deeply read-only copy provisioners receive (made once per component per run)."""
@@ -177,7 +198,11 @@ class Provisioning:
         auth = self.auth(component)
         outcomes: list[Outcome] = []
         for event in explicit_events(self.registry, provisioner_type):
-            outcomes += run_provisioners(self, event, component, provisioner_type=provisioner_type, auth=auth, dry_run=dry_run)
+            try:
+                outcomes += run_provisioners(self, event, component, provisioner_type=provisioner_type, auth=auth, dry_run=dry_run)
+            except RunInterrupted as stopped:
+                stopped.outcomes = (*outcomes, *stopped.outcomes)
+                raise
         return outcomes
 
     def check_type(self, provisioner_type: str) -> None:

@@ -9,6 +9,7 @@ from provisioner_core.batch import BatchResult, Shard, run_batch
 from provisioner_core.cli.render import outcome_lines
 from provisioner_core.cli.state import CliState
 from provisioner_core.errors import ProvisionerError
+from provisioner_core.interrupts import is_interruption
 
 
 def run_batch_command(state: CliState, provisioner_type: str, stacks: Sequence[str], *, dry_run: bool, jobs: int, shard: str | None, fail_fast: bool, output: str) -> int:
@@ -35,20 +36,28 @@ def batch_text(result: BatchResult) -> str:
     for unit in result.units:
         names = ", ".join(f"{c.stack}/{c.name}" for c in unit.components[:5]) + (f" and {len(unit.components) - 5} more" if len(unit.components) > 5 else "")
         if unit.error is not None:
-            lines.append(f"! {result.provisioner_type} for {names}: failed (exit {unit.error.exit_code}): {unit.error.message}")
+            verb = "interrupted" if is_interruption(unit.error) else "failed"
+            lines.append(f"! {result.provisioner_type} for {names}: {verb} (exit {unit.error.exit_code}): {unit.error.message}")
         elif not unit.ran:
-            lines.append(f"- {result.provisioner_type} for {names}: not run (--fail-fast)")
+            why = f"not started (interrupted by {unit.not_started})" if unit.status == "not-started" else "not run (--fail-fast)"
+            lines.append(f"- {result.provisioner_type} for {names}: {why}")
         else:
             for outcome in unit.outcomes:
                 head, *rest = outcome_lines(outcome, result.dry_run)
                 lines.append(f"{head}  [{len(unit.components)} component(s): {names}]")
                 lines += rest
     metrics = result.metrics
-    failed = sum(1 for u in result.units if u.error is not None)
+    failed = sum(1 for u in result.units if u.status == "failed")
     lines.append(
         f"{metrics['distinct_units']} distinct {result.provisioner_type} unit(s) for {metrics['components']} component(s); "
         f"{failed} failed; {metrics['skipped_components']} skipped; {metrics['wall_s']:.2f}s"
         + (f"; shard {result.shard.index}/{result.shard.count}" if result.shard else "")
+        + (
+            f"; interrupted by {result.interrupted}: {sum(1 for u in result.units if u.status == 'interrupted')} interrupted, "
+            f"{sum(1 for u in result.units if u.status == 'not-started')} not started"
+            if result.interrupted
+            else ""
+        )
     )
     return "\n".join(lines)
 

@@ -10,7 +10,8 @@ import click
 from provisioner_core.cli.render import outcomes_text
 from provisioner_core.cli.state import CliState
 from provisioner_core.errors import EXIT_GENERAL, ProvisionerError
-from provisioner_core.redaction import redact_mapping
+from provisioner_core.interrupts import RunInterrupted
+from provisioner_core.redaction import masker, redact_mapping
 from provisioner_core.runner import DEFAULT_TIMEOUT_S, EventFailed
 from provisioner_core.schema import OptionRow, json_schema, option_rows
 
@@ -90,7 +91,7 @@ def describe_command(ctx: click.Context, component: str, stack: str, output: str
     """Show a component's resolved sections (secrets redacted)."""
     state = state_of(ctx)
     resolved = state.provisioning.component(stack, component)
-    sections = redact_mapping(resolved.sections())
+    sections = redact_mapping(resolved.sections(), masker(state.provisioning.hidden_values(resolved), state.provisioning.redactor))
     if output == "json":
         state.console.json(sections)
         return
@@ -179,9 +180,15 @@ def make_provision_command(provisioner_type: str, description: str = "") -> clic
         state.console.status(f"{'Planning' if dry_run else 'Running'} {provisioner_type} provisioner for {component} in {stack}...")
         try:
             outcomes = state.provisioning.provision(provisioner_type, stack, component, dry_run=dry_run)
+            if state.stop.requested:
+                # What was running when the signal came finished within the grace: report it, then the stop.
+                raise RunInterrupted(f"interrupted by {state.stop.name} while {provisioner_type} ran for {stack}/{component}; it finished first",
+                                     signum=state.stop.signum, hint="Nothing else was left to run.", outcomes=outcomes)  # fmt: skip
         except ProvisionerError as error:
+            if output != "json" and isinstance(error, RunInterrupted) and error.outcomes:
+                state.console.result(outcomes_text(list(error.outcomes), dry_run, verbose=state.console.verbose))
             if output == "json":
-                done = error.outcomes if isinstance(error, EventFailed) else ()
+                done = error.outcomes if isinstance(error, (EventFailed, RunInterrupted)) else ()
                 state.console.json({"type": provisioner_type, "stack": stack, "component": component, "dry_run": dry_run, "ok": False,
                                     "results": [o.to_dict() for o in done], "error": error.to_dict()})
             raise

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
+import threading
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -14,6 +17,7 @@ from provisioner_core.cli.commands import make_provision_command
 from provisioner_core.cli.console import Console
 from provisioner_core.cli.state import CliState
 from provisioner_core.errors import EXIT_CONFIG, EXIT_GENERAL, ProvisionerError
+from provisioner_core.interrupts import SignalExit, exit_code_for, signal_handlers, signal_name
 from provisioner_core.version import distribution_version
 
 
@@ -79,16 +83,27 @@ def cli(ctx: click.Context, config: str | None, debug: bool, verbose: bool, quie
 
 
 def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
-    """Run the CLI; map every error to its documented exit code, never a stray traceback."""
+    """Run the CLI; map every error to its documented exit code, never a stray traceback.
+
+    SIGINT, SIGTERM and SIGHUP exit 130, 143 and 129 with one line; where a run can stop
+    gracefully it does first (see provisioner_core.interrupts).
+    """
     state = state or CliState(None, "--debug" in (argv if argv is not None else sys.argv[1:]))
     try:
-        code = cli.main(args=argv, prog_name="provision", standalone_mode=False, obj=state)
+        with signal_handlers(state.stop):
+            code = cli.main(args=argv, prog_name="provision", standalone_mode=False, obj=state)
+    except SignalExit as stopped:
+        print(f"Interrupted ({signal_name(stopped.signum)}).", file=sys.stderr)
+        _exit(stopped.exit_code, state)
     except ProvisionerError as error:
         if state.debug:
-            traceback.print_exc()
+            _print_traceback(state)
         state.console.error(error)
-        sys.exit(error.exit_code)
-    except click.exceptions.Abort:
+        _exit(error.exit_code, state)
+    except click.exceptions.Abort as error:
+        if isinstance(error.__cause__, KeyboardInterrupt):  # no handler could be installed (not the main thread)
+            print("Interrupted (SIGINT).", file=sys.stderr)
+            sys.exit(exit_code_for(signal.SIGINT))
         print("Aborted.", file=sys.stderr)
         sys.exit(EXIT_GENERAL)
     except click.ClickException as error:
@@ -96,16 +111,39 @@ def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
         state.console.error(ProvisionerError(error.format_message(), hint="Run with --help for usage."))
         sys.exit(EXIT_CONFIG if isinstance(error, click.UsageError) or error.exit_code == 2 else EXIT_GENERAL)
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        sys.exit(130)
+        print("Interrupted (SIGINT).", file=sys.stderr)
+        sys.exit(exit_code_for(signal.SIGINT))
     except Exception as error:  # noqa: BLE001 - the last line of defence: one line, exit 1
         if state.debug:
-            traceback.print_exc()
+            _print_traceback(state)
         Console(state.console.redactor).error(
             ProvisionerError(f"unexpected {type(error).__name__}: {error}", hint="Run again with --debug for a traceback, and report it if it is a bug.")
         )
         sys.exit(EXIT_GENERAL)
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if state.stop.requested and code == 0:
+        # A command that finished what it had started: it was still asked to stop.
+        print(f"Interrupted ({state.stop.name}).", file=sys.stderr)
+        code = state.stop.exit_code
+    _exit(code, state)
+
+
+def _print_traceback(state: CliState) -> None:
+    """--debug: the traceback, redacted like every other output."""
+    print(state.console.redactor(traceback.format_exc()).rstrip(), file=sys.stderr)
+
+
+def _exit(code: int, state: CliState) -> NoReturn:
+    """Exit with ``code``; after a stop, at once even when an abandoned worker thread still runs."""
+    from provisioner_core.batch import BATCH_THREAD_PREFIX
+
+    lingering = [t for t in threading.enumerate() if t.is_alive() and not t.daemon and t.name.startswith(BATCH_THREAD_PREFIX)]
+    if state.stop.requested and lingering:
+        # Python would wait for an abandoned unit's thread at exit: the output is complete, so leave now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

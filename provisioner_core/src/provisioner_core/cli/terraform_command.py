@@ -9,6 +9,7 @@ import click
 from provisioner_core.cli.commands import state_of
 from provisioner_core.cli.render import outcomes_text
 from provisioner_core.errors import ConfigError, ProvisionerError
+from provisioner_core.interrupts import RunInterrupted
 from provisioner_core.runner import EventFailed
 from provisioner_core.terraform import SUBCOMMANDS, TerraformRun, run_terraform
 
@@ -81,9 +82,13 @@ def terraform_group(ctx: click.Context, subcommand: str, component: str, stack: 
             warn=state.console.warn,
             report=None if dry_run else lambda outcomes: state.console.detail(outcomes_text(outcomes, verbose=state.console.verbose).splitlines()),
         )
+        if state.stop.requested:
+            # The last event's provisioners finished within the grace after the signal: nothing else was left.
+            raise RunInterrupted(f"interrupted by {state.stop.name}; what was running finished first", signum=state.stop.signum,
+                                 hint="Nothing else was left to run.", outcomes=run.outcomes)  # fmt: skip
     except ProvisionerError as error:
         if output == "json":
-            done = error.outcomes if isinstance(error, EventFailed) else ()
+            done = error.outcomes if isinstance(error, (EventFailed, RunInterrupted)) else ()
             state.console.json({"stack": stack, "component": component, "subcommand": subcommand, "dry_run": dry_run, "ok": False,
                                 "results": [o.to_dict() for o in done], "error": error.to_dict()})
         raise

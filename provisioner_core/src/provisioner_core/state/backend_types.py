@@ -108,6 +108,9 @@ class BackendType:
     storage: StorageRule | None = None  # instead of address_keys, when the storage's name must be parsed
     secret_values: SecretsRule | None = None  # secrets inside settings, masked in every output
     terraform_env: EnvRule | None = None  # what terraform needs in its environment for this backend
+    # Settings holding a URL (a dotted path for a nested one) -> the variable terraform also reads it from:
+    # a URL that carries credentials (user:password@) goes there instead of backend.tf.json.
+    url_env: Mapping[str, str] = field(factory=dict, converter=_dict)
 
     @property
     def location_hint(self) -> str:

@@ -22,6 +22,7 @@ from attrs import define, field
 from provisioner_core import events as ev
 from provisioner_core.auth import AuthContext
 from provisioner_core.errors import ConfigError
+from provisioner_core.interrupts import RunInterrupted
 from provisioner_core.orchestrator import prepare, run_provisioners
 from provisioner_core.results import Outcome
 from provisioner_core.session import Provisioning
@@ -162,9 +163,21 @@ def run_terraform(
     if ambient_workspace and ambient_workspace != component.workspace:
         (warn or status)(f"TF_WORKSPACE={ambient_workspace} is ignored: this component's workspace is {component.workspace} (metadata.terraform_workspace sets it)")
 
+    stop = provisioning.stop
+
     def command_runner(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> int:
-        # terraform and user hooks alike: output redacted line by line unless at a terminal.
-        return process.run(argv, cwd, env, redact=provisioning.redactor, stdout=out, stderr=err, interactive=interactive)
+        # terraform and user hooks alike: output redacted line by line unless at a terminal; a signal is passed on.
+        code = process.run(argv, cwd, env, redact=provisioning.redactor, stdout=out, stderr=err, interactive=interactive, stop=stop)
+        if stop.requested:
+            what = f"{Path(binary).name} {argv[1]}" if argv[0] == binary and len(argv) > 1 else "a user hook"
+            raise RunInterrupted(
+                f"interrupted by {stop.name} while {what} ran; it was passed the signal and stopped (exit {code})",
+                signum=stop.signum,
+                hint="terraform stops gracefully on the first signal and releases its state lock; run the same command again to finish.",
+                context={"stack": component.stack, "component": component.name},
+                outcomes=run.outcomes,
+            )
+        return code
 
     flow = _Flow(provisioning, run, component, auth, hooks, status, command_runner, report)
 
@@ -175,19 +188,19 @@ def run_terraform(
     folder = files.component_folder(provisioning.config.terraform_base_path, component, Path(workdirs[-1]) if workdirs else None, planned=dry_run)
     run.folder = str(folder)
     generate_backend = provisioning.config.auto_generate_backend_file
-    if dry_run:
-        run.generated = [str(p) for p in files.planned_files(folder, component, backend=generate_backend)]
-        varfile_name = files.varfile_name(component)
-    else:
-        generated = files.write_files(folder, component, provisioning.registry.backend_types(), backend=generate_backend, auth=auth)
-        run.generated = [str(p) for p in (generated.backend_file, generated.varfile) if p is not None]
-        varfile_name = generated.varfile.name
-        flow.env = {**process.terraform_env(auth, component.env, generated.secret_vars), **generated.secret_env}
-    flow.cwd = folder
+    varfile_name = files.varfile_name(component)
     try:
+        if dry_run:
+            run.generated = [str(p) for p in files.planned_files(folder, component, backend=generate_backend)]
+        else:
+            generated = files.write_files(folder, component, provisioning.registry.backend_types(), backend=generate_backend, auth=auth, warn=warn or status)
+            run.generated = [str(p) for p in (generated.backend_file, generated.varfile) if p is not None]
+            flow.env = {**process.terraform_env(auth, component.env, generated.secret_vars), **generated.secret_env}
+        flow.cwd = folder
         flow.event(ev.AFTER_COMPONENT_LOAD)
 
         def terraform(args: list[str]) -> int:
+            stop.check(f"terraform {args[0]}", run.outcomes)
             if dry_run:
                 run.commands.append({"args": args, "would_run": True})
                 status(f"Would run: {Path(binary).name} {' '.join(args)} (in {folder})")
@@ -237,8 +250,8 @@ def run_terraform(
         return run
     finally:
         if not dry_run:
-            # The var file is per run; backend.tf.json stays so plain `terraform` keeps working there.
-            generated.varfile.unlink(missing_ok=True)
+            # The var file is per run, whatever happens (a signal too); backend.tf.json stays so plain `terraform` keeps working there.
+            (folder / varfile_name).unlink(missing_ok=True)
 
 
 def component_folder_of(provisioning: Provisioning, component: ResolvedComponent) -> Path:

@@ -91,6 +91,7 @@ def read_state(component: ResolvedComponent, auth: AuthContext, clients: ClientC
 HTTP_BACKEND = BackendType(
     "http", scheme="http-state:", address_keys=("address",), identity_keys=("address",),
     state_object=lambda backend, workspace: "", workspaces=False, secret_env={"password": "TF_HTTP_PASSWORD"}, read_state=read_state,
+    url_env={"address": "TF_HTTP_ADDRESS", "lock_address": "TF_HTTP_LOCK_ADDRESS", "unlock_address": "TF_HTTP_UNLOCK_ADDRESS"},
     description="terraform's http backend (no workspaces)",
 )  # fmt: skip
 
