@@ -1,0 +1,84 @@
+"""Go templates and YAML functions in a component's sections, in Atmos's order.
+
+Atmos renders a component's whole section as one template whose data is the section before
+rendering (``.vars``, ``.settings``, ``.env``, ``.backend``, ``.metadata``, ``.workspace``,
+``.atmos_component``, ``.atmos_stack``, ``.atmos_stack_file``, ``.component`` ...), with missing
+keys printed ``<no value>``, then evaluates YAML functions. We render each string (and key) that
+holds the left delimiter with the same data — the same result, since Atmos's YAML quoting keeps
+every rendered value a string — and each distinct text is parsed once per process
+(``gotemplate.parse`` caches it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from provisioner_core.gotemplate import parse
+from provisioner_core.stacks.config import TemplateSettings
+from provisioner_core.stacks.functions import FunctionContext, evaluate
+from provisioner_core.stacks.tags import Literal, YamlFunction
+
+
+class Renderer:
+    """Renders strings of one component with its template data."""
+
+    def __init__(self, data: Mapping[str, Any], settings: TemplateSettings, where: str, extra_env: Mapping[str, str] | None = None) -> None:
+        self.data = data
+        self.settings = settings
+        self.where = where
+        env = {**settings.env, **(extra_env or {})}
+        # Atmos sets templates.settings.env in the process environment while rendering.
+        self.env = {**os.environ, **env} if env else None
+
+    def text(self, text: str, path: str = "") -> str:
+        left = self.settings.delimiters[0]
+        name = f"{self.where}{' ' + path if path else ''}"
+        for _ in range(self.settings.evaluations):
+            if left not in text:
+                break
+            text = parse(text, name=name, delimiters=self.settings.delimiters).render(self.data, missing="default", env=self.env)
+        return text
+
+    def value(self, value: Any, path: str = "") -> Any:
+        kind = type(value)
+        if kind is str:
+            return self.text(value, path) if self.settings.delimiters[0] in value else value
+        if kind is dict or isinstance(value, Mapping):
+            return {self.value(k, path) if type(k) is str else k: self.value(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        if kind is YamlFunction:
+            return value.with_args(self.text(value.args, path)) if self.settings.delimiters[0] in value.args else value
+        if kind is Literal:
+            return str(value)
+        return value
+
+
+def evaluate_functions(value: Any, ctx: FunctionContext) -> Any:
+    """``value`` with every YAML function replaced by its result."""
+    kind = type(value)
+    if kind is YamlFunction:
+        return evaluate(value, ctx)
+    if kind is dict or isinstance(value, Mapping):
+        return {k: evaluate_functions(v, ctx) for k, v in value.items()}
+    if isinstance(value, list):
+        return [evaluate_functions(v, ctx) for v in value]
+    if kind is Literal:
+        return str(value)
+    return value
+
+
+def has_function(value: Any) -> bool:
+    kind = type(value)
+    if kind is YamlFunction or kind is Literal:
+        return True
+    if kind is dict or isinstance(value, Mapping):
+        return any(has_function(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_function(v) for v in value)
+    return False
+
+
+
