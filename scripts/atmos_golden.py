@@ -47,7 +47,7 @@ UNMODELLED = {
     "opentofu": "`dependencies.tools` (toolchain) is not modelled",
 }
 # Assertions of the Go test that covers a fixture whose CLI case has no snapshot
-# (internal/exec/describe_component_test.go, TestDescribeComponentWithOverridesSection).
+# (internal/exec/describe_component_test.go, TestDescribeComponentWithOverridesSection): vars.test.
 GO_TEST_VARS = {
     ("atmos-overrides-section", "dev"): {"a": "a-dev", "b": "b-team2", "c": "c-team1", "d": "d"},
     ("atmos-overrides-section", "staging"): {"a": "a-staging", "b": "b-team2", "c": "c-team1", "d": "d"},
@@ -89,15 +89,21 @@ def is_comparable(case: dict[str, Any]) -> bool:
     return not any(kind in workdir for kind in ("ansible", "packer"))
 
 
-def cases(atmos: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+def cases(atmos: Path) -> Iterator[tuple[str, dict[str, Any], list[dict[str, Any]]]]:
+    """(file, case, the earlier cases of its sandbox: Atmos runs them first, in one folder)."""
     yaml = _yaml()
     for path in sorted((atmos / "tests" / "test-cases").glob("*.yaml")):
         doc = yaml.load(path.read_text())
         if not isinstance(doc, dict):
             continue
+        earlier: list[dict[str, Any]] = []
         for case in doc.get("tests") or []:
-            if isinstance(case, dict) and is_comparable(case):
-                yield path.name, case
+            if not isinstance(case, dict):
+                continue
+            if is_comparable(case):
+                setup = [c for c in earlier if case.get("sandbox") and c.get("sandbox") == case.get("sandbox")]
+                yield path.name, case, setup
+            earlier.append(case)
 
 
 def snapshot(atmos: Path, name: str) -> str | None:
@@ -232,11 +238,30 @@ def _render_like_atmos(ours: dict[str, Any], as_json: bool) -> str:
     return buf.getvalue()
 
 
-def score_case(runner: Runner, file: str, case: dict[str, Any]) -> tuple[str, list[str]]:
+def setup(runner: Runner, earlier: list[dict[str, Any]]) -> list[str]:
+    """Run the sandbox's earlier ``terraform deploy`` cases as ``provision terraform apply`` (their state is what later cases read)."""
+    problems = []
+    for case in earlier:
+        words = _words(case)
+        if words[:2] != ["terraform", "deploy"] or len(words) < 3:
+            continue
+        component, stack, _ = _describe_args(["-", "-", *words[2:]])
+        cwd = (runner.atmos / "tests" / str(case.get("workdir") or ".")).resolve()
+        env = {str(k): str(v) for k, v in (case.get("env") or {}).items()}
+        code, _, err = runner.run(["terraform", "apply", component, "-s", stack or "", "--auto-approve"], cwd, env)
+        if code != 0:
+            problems.append(f"setup `terraform deploy {component} -s {stack}`: exit {code}: {err.strip()[-200:]}")
+    return problems
+
+
+def score_case(runner: Runner, file: str, case: dict[str, Any], earlier: list[dict[str, Any]] | None = None) -> tuple[str, list[str]]:
     """('match' | 'differ' | 'error', reasons)."""
     words = _words(case)
     cwd = (runner.atmos / "tests" / str(case.get("workdir") or ".")).resolve()
     env = {str(k): str(v) for k, v in (case.get("env") or {}).items()}
+    problems = setup(runner, earlier or [])
+    if problems:
+        return "error", problems
     golden = snapshot(runner.atmos, str(case["name"]))
     fixture = cwd.name
     if words[:2] == ["list", "stacks"]:
@@ -267,8 +292,8 @@ def score_case(runner: Runner, file: str, case: dict[str, Any]) -> tuple[str, li
             reasons = []
             expected_vars = GO_TEST_VARS.get((fixture, stack or ""))
             if expected_vars is not None:
-                vars_ = ours.get("vars") or {}
-                reasons += [f"vars.{k}: want {v!r} got {vars_.get(k)!r}" for k, v in expected_vars.items() if vars_.get(k) != v]
+                test = (ours.get("vars") or {}).get("test") or {}
+                reasons += [f"vars.test.{k}: want {v!r} got {test.get(k)!r}" for k, v in expected_vars.items() if test.get(k) != v]
             as_json = "json" in words
             return _patterns(case, _render_like_atmos(ours, as_json), reasons)
         expected = _parse_output(golden)
@@ -349,11 +374,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("give --atmos-dir or --git-dir")
         runner = Runner(provision, atmos, args.verbose)
         results = []
-        for file, case in cases(atmos):
+        for file, case, earlier in cases(atmos):
             if args.only and args.only not in str(case["name"]):
                 continue
             try:
-                status, reasons = score_case(runner, file, case)
+                status, reasons = score_case(runner, file, case, earlier)
             except Exception as exc:  # a scorer fault is reported as the case's error, never hidden
                 status, reasons = "error", [f"scorer: {type(exc).__name__}: {exc}"]
             results.append({"file": file, "name": case["name"], "status": status, "reasons": reasons})

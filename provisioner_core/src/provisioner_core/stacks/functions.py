@@ -113,6 +113,10 @@ def _exec(function: YamlFunction, ctx: FunctionContext) -> Any:
 
 def _outputs(function: YamlFunction, ctx: FunctionContext) -> Any:
     words = _words(function)
+    if "//" in words[1:]:
+        # `.name // default`: the alternative belongs to the output expression.
+        cut = words.index("//", 1)
+        words = [*words[: cut - 1], " ".join([words[cut - 1], "//", json.dumps(" ".join(words[cut + 1 :]))])]
     if len(words) == 2:
         component, stack, output = words[0], ctx.stack, words[1]
     elif len(words) == 3:
@@ -126,11 +130,21 @@ def _outputs(function: YamlFunction, ctx: FunctionContext) -> Any:
         raise ConfigError(f"{function.where}: {function.tag} needs a provisioning run to read outputs", hint="Resolve stacks through Provisioning.")
     read = ctx.host.terraform_outputs if function.tag == "!terraform.output" else ctx.host.state_outputs
     outputs = read(stack, component)
+    output, default = _default(output)
     if output.startswith("."):
-        return _query(dict(outputs), output, function.where, function.tag)
-    if output not in outputs:
-        raise ConfigError(
-            f"{function.where}: {function.tag}: component '{component}' in stack '{stack}' has no output '{output}'",
-            hint=f"Its outputs: {', '.join(sorted(outputs)) or '(none: apply it first)'}.",
-        )
-    return outputs[output]
+        value = _query(dict(outputs), output, function.where, function.tag)
+        return default if value is None else value
+    # A missing output is null, as in Atmos (a component not applied yet has none).
+    return outputs.get(output, default)
+
+
+def _default(output: str) -> tuple[str, Any]:
+    """``.name // default``: yq's alternative, used when the output is missing or null."""
+    expression, sep, fallback = output.partition("//")
+    if not sep:
+        return output, None
+    fallback = fallback.strip()
+    try:
+        return expression.strip(), json.loads(fallback)
+    except ValueError:
+        return expression.strip(), fallback.strip("'")

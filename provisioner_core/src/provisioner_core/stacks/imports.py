@@ -69,11 +69,11 @@ def parse_entries(raw: Mapping[str, Any], where: str) -> list[ImportEntry]:
 
 def candidates(base: Path, entry: str) -> list[Path]:
     """The files an import path names under ``base``: a glob, or one file found by Atmos's suffix rules."""
-    name = os.path.basename(entry)
-    if name.endswith(STACK_SUFFIXES):
-        if name.endswith((".yaml", ".yml")) and (base / (entry + TEMPLATE_SUFFIX)).is_file():
-            entry = entry + TEMPLATE_SUFFIX
-        patterns = [entry]
+    extension = os.path.splitext(os.path.basename(entry))[1]
+    if extension in (".yaml", ".yml"):
+        patterns = [entry + TEMPLATE_SUFFIX] if (base / (entry + TEMPLATE_SUFFIX)).is_file() else [entry]
+    elif extension:
+        patterns = [entry]  # another extension (or a glob such as `name-?.*`): as written, as Atmos does
     elif has_magic(entry):
         patterns = [entry + suffix for suffix in STACK_SUFFIXES]
     else:
