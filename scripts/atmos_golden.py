@@ -185,7 +185,14 @@ def _normal(section: str, value: Any) -> Any:
 
 
 def compare_sections(expected: dict[str, Any], ours: dict[str, Any]) -> list[str]:
-    """The sections that differ (only those the expected output shows)."""
+    """The sections that differ (only those the expected output shows).
+
+    Ours are masked as `provision describe` masks secret-looking keys (by design, never printed),
+    so the expected values are masked by the same rule first.
+    """
+    from provisioner_core.redaction import redact_mapping
+
+    expected = redact_mapping({k: v for k, v in expected.items() if k in SECTIONS})
     differ = []
     for section in SECTIONS:
         if section not in expected:

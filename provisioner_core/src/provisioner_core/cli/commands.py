@@ -94,7 +94,7 @@ def describe_command(ctx: click.Context, component: str, stack: str, output: str
 
         component = state.provisioning.stacks.component_for_path(stack, Path(component).resolve())
     resolved = state.provisioning.component(stack, component)
-    sections = redact_mapping(resolved.sections())
+    sections = redact_mapping({**resolved.sections(), "command": state.provisioning.config.terraform_command})
     if output == "json":
         state.console.json(sections)
         return
