@@ -15,6 +15,9 @@ import pytest
 CORE = Path(__file__).resolve().parents[1] / "src" / "provisioner_core"
 CLOUD = re.compile(r"(?<![a-z0-9])(s3|gcs|gcp|aws|azure|azurerm|google|boto3|botocore|amazon|amazonaws|dynamodb|arm_[a-z_]+|pg|postgres|postgresql)(?![a-z0-9])", re.IGNORECASE)
 SOURCES = sorted(CORE.rglob("*.py"))
+# Gomplate's own function namespaces (`aws.EC2Region`, `gcp.Meta`), refused by name with their
+# reason: they name a template library's functions, not a cloud core serves.
+ALLOWED = {("gotemplate/functions.py", "aws"), ("gotemplate/functions.py", "gcp")}
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -44,7 +47,12 @@ def cloud_words(path: Path) -> list[str]:
             text = node.name
         else:
             continue
-        words += [f"{path.relative_to(CORE)}:{getattr(node, 'lineno', '?')}: {m.group(0)!r} in {text[:60]!r}" for m in CLOUD.finditer(text.replace("_", " "))]
+        relative = path.relative_to(CORE).as_posix()
+        words += [
+            f"{relative}:{getattr(node, 'lineno', '?')}: {m.group(0)!r} in {text[:60]!r}"
+            for m in CLOUD.finditer(text.replace("_", " "))
+            if (relative, m.group(0).lower()) not in ALLOWED
+        ]
     return words
 
 

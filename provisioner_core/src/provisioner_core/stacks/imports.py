@@ -10,6 +10,7 @@ exists; globs use ``**``, ``*``, ``?``, ``[...]`` and ``{a,b}``. Remote imports 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from provisioner_core.stacks.globs import glob, has_magic
 
 STACK_SUFFIXES = (".yaml", ".yml", ".yaml.tmpl", ".yml.tmpl")
 TEMPLATE_SUFFIX = ".tmpl"
-_REMOTE = ("http://", "https://", "git::", "s3::", "gcs::", "hg::", "github.com/", "bitbucket.org/", "oci://", "git@")
+# go-getter's forms: a URL, a forced getter (`git::...`), an SSH address, a known forge's path.
+REMOTE = re.compile(r"^(?:[a-z0-9+.-]+::|[a-z][a-z0-9+.-]*://|git@|github\.com/|bitbucket\.org/)", re.IGNORECASE)
 _ENTRY_KEYS = frozenset({"path", "context", "skip_templates_processing", "ignore_missing_template_values", "skip_if_missing", "nested_imports", "ttl"})
 
 
@@ -58,7 +60,7 @@ def parse_entries(raw: Mapping[str, Any], where: str) -> list[ImportEntry]:
             path, context, flags = entry, {}, {}
         if not isinstance(path, str) or not path:
             raise ConfigError(f"{where}: each import must be a path string, got {path!r}", hint="Write import: [catalog/vpc].")
-        if path.startswith(_REMOTE):
+        if REMOTE.match(path):
             raise ConfigError(
                 f"{where}: remote import '{path}' is not supported",
                 hint="Vendor the file into the repository (e.g. with `atmos vendor pull`) and import it by its local path.",

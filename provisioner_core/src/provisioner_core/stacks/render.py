@@ -24,8 +24,11 @@ from provisioner_core.stacks.tags import Literal, YamlFunction
 class Renderer:
     """Renders strings of one component with its template data."""
 
-    def __init__(self, data: Mapping[str, Any], settings: TemplateSettings, where: str, extra_env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, data: Mapping[str, Any], settings: TemplateSettings, where: str, extra_env: Mapping[str, str] | None = None, missing: str = "default"
+    ) -> None:
         self.data = data
+        self.missing = missing  # Atmos prints <no value> for a missing key in stack values
         self.settings = settings
         self.where = where
         env = {**settings.env, **(extra_env or {})}
@@ -38,7 +41,7 @@ class Renderer:
         for _ in range(self.settings.evaluations):
             if left not in text:
                 break
-            text = parse(text, name=name, delimiters=self.settings.delimiters).render(self.data, missing="default", env=self.env)
+            text = parse(text, name=name, delimiters=self.settings.delimiters).render(self.data, missing=self.missing, env=self.env)
         return text
 
     def value(self, value: Any, path: str = "") -> Any:

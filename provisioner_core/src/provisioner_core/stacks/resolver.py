@@ -706,9 +706,8 @@ class StackRepository:
             integrations = dict(sections["settings"].get("integrations") or {})
             integrations["github"] = deep_merge(self.config.integrations_github, integrations.get("github"))
             sections["settings"]["integrations"] = integrations
-        template = None
-        if manifest.dynamic and self.config.templates.enabled:
-            template = self._workspace_template(manifest, name, sections)
+        # Atmos renders metadata.terraform_workspace_template whether or not templates are enabled.
+        template = self._workspace_template(manifest, name, sections)
         where = self._placement(manifest, raw, name, sections["vars"], chain, template)
         component = ResolvedComponent(
             stack=manifest.name,
@@ -732,7 +731,8 @@ class StackRepository:
     def _workspace_template(self, manifest: Manifest, name: str, sections: Mapping[str, Any]) -> Any:
         def render(text: str) -> str:
             data = {**sections, "atmos_component": name, "atmos_stack": manifest.name, "stack": manifest.name, "atmos_stack_file": manifest.stack_file}
-            return Renderer(data, self.config.templates, f"{manifest.relative}: component '{name}' metadata.terraform_workspace_template").text(text)
+            where = f"{manifest.relative}: component '{name}' metadata.terraform_workspace_template"
+            return Renderer(data, self.config.templates, where, missing="error").text(text)
 
         return render
 

@@ -24,7 +24,6 @@ INCLUDE_TAGS = frozenset({"!include", "!include.raw"})
 # Suffixes !include parses; any other file is included as text (as Atmos does).
 _YAML_SUFFIXES = (".yaml", ".yml")
 _HCL_SUFFIXES = (".tf", ".tfvars", ".hcl")
-_REMOTE_PREFIXES = ("http://", "https://", "git::", "s3::", "gcs::", "github.com/", "oci://", "file://", "scp://", "ssh://")
 
 
 class YamlFunction(str):
@@ -107,7 +106,9 @@ def include(args: str, raw: bool, where: str) -> Any:
     tag = "!include.raw" if raw else "!include"
     if not path_text:
         raise ConfigError(f"{where}: {tag} needs a path", hint=f"Write `key: {tag} config/vars.yaml`.")
-    if path_text.startswith(_REMOTE_PREFIXES):
+    from provisioner_core.stacks.imports import REMOTE
+
+    if REMOTE.match(path_text):
         raise ConfigError(
             f"{where}: {tag} of a remote file ({path_text}) is not supported",
             hint="Download the file into the repository and include it by its local path.",
