@@ -21,7 +21,7 @@ _TOKEN = re.compile(
       |(?P<string>"(?:[^"\\\n]|\\.)*")
       |(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
       |(?P<ident>[A-Za-z_][\w-]*)
-      |(?P<punct>[=:,\[\]{}])
+      |(?P<punct>[=:,\[\]{}()])
     """,
     re.VERBOSE | re.DOTALL,
 )
