@@ -86,6 +86,11 @@ class Provisioning:
         providers = component.auth.get("providers") or {}
         if not isinstance(providers, Mapping):
             raise ConfigError("auth.providers must be a mapping of provider name to settings", hint="Write auth: {providers: {<name>: {type: ..., ...}}}.")
+        definition = self.registry.backend_types().get(component.backend_type or "")
+        if definition is not None and definition.auth_from_settings is not None:
+            # The backend section's own credentials are the user's configuration too; auth.providers wins.
+            implied = definition.auth_from_settings(component.backend)
+            providers = {**implied, **providers}
         built: dict[str, Credentials] = {}
         ambient: list[str] = []
         for name, settings in providers.items():

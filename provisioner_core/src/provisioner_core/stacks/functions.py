@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from provisioner_core.errors import ConfigError
+from provisioner_core.errors import ConfigError, ProvisionerError
 from provisioner_core.stacks.tags import YamlFunction, _query
 
 SUPPORTED = ("!env", "!exec", "!template", "!terraform.output", "!terraform.state")
@@ -129,8 +129,14 @@ def _outputs(function: YamlFunction, ctx: FunctionContext) -> Any:
     if ctx.host is None:
         raise ConfigError(f"{function.where}: {function.tag} needs a provisioning run to read outputs", hint="Resolve stacks through Provisioning.")
     read = ctx.host.terraform_outputs if function.tag == "!terraform.output" else ctx.host.state_outputs
-    outputs = read(stack, component)
     output, default = _default(output)
+    try:
+        outputs = read(stack, component)
+    except ProvisionerError:
+        if default is None:
+            raise
+        return default  # Atmos: with a `// default`, a component whose outputs cannot be read gives the default
+    
     if output.startswith("."):
         value = _query(dict(outputs), output, function.where, function.tag)
         return default if value is None else value

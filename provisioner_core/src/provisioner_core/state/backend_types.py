@@ -73,6 +73,8 @@ StorageRule = Callable[[Mapping[str, Any]], str]
 SecretsRule = Callable[[Mapping[str, Any]], "Iterable[str]"]
 # (settings, auth) -> the variables terraform needs for this backend (replacing secret_env's plain move).
 EnvRule = Callable[[Mapping[str, Any], "AuthContext"], Mapping[str, str]]
+# The backend settings' own credentials, as auth providers: {provider name: provider settings}.
+AuthRule = Callable[[Mapping[str, Any]], "Mapping[str, Mapping[str, Any]]"]
 # Reads the component's state object through its backend: its bytes, or None when there is none.
 StateReader = Callable[["ResolvedComponent", "AuthContext", "ClientCache"], "bytes | None"]
 
@@ -108,6 +110,9 @@ class BackendType:
     storage: StorageRule | None = None  # instead of address_keys, when the storage's name must be parsed
     secret_values: SecretsRule | None = None  # secrets inside settings, masked in every output
     terraform_env: EnvRule | None = None  # what terraform needs in its environment for this backend
+    # Credentials written in the backend section (e.g. a profile or static keys) as auth providers,
+    # used for a provider name that auth.providers does not configure (docs/configuration.md).
+    auth_from_settings: AuthRule | None = None
 
     @property
     def location_hint(self) -> str:
