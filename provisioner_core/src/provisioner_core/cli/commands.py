@@ -92,7 +92,7 @@ def describe_command(ctx: click.Context, component: str, stack: str, output: str
     if component in (".", "..") or component.startswith(("./", "../", "/")):
         from pathlib import Path
 
-        component = state.provisioning.stacks.component_for_path(stack, Path(component).resolve())
+        component = state.provisioning.stacks.component_for_path(stack, ((state.cwd or Path.cwd()) / component).resolve())
     resolved = state.provisioning.component(stack, component)
     sections = redact_mapping({**resolved.sections(), "command": state.provisioning.config.terraform_command})
     if output == "json":
