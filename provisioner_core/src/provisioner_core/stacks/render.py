@@ -45,43 +45,50 @@ class Renderer:
         return text
 
     def value(self, value: Any, path: str = "") -> Any:
+        """``value`` with its templates rendered; an unchanged mapping or list is returned as it is."""
         kind = type(value)
+        left = self.settings.delimiters[0]
         if kind is str:
-            return self.text(value, path) if self.settings.delimiters[0] in value else value
+            return self.text(value, path) if left in value else value
         if kind is dict or isinstance(value, Mapping):
-            return {self.value(k, path) if type(k) is str else k: self.value(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+            changed: dict[Any, Any] | None = None
+            for index, (key, item) in enumerate(value.items()):
+                new_key = self.text(key, path) if type(key) is str and left in key else key
+                new_item = self.value(item, f"{path}.{key}" if path else str(key))
+                if changed is None and (new_key is not key or new_item is not item):
+                    changed = dict(list(value.items())[:index])  # what came before, unchanged
+                if changed is not None:
+                    changed[new_key] = new_item
+            return value if changed is None else changed
+        if kind is list or isinstance(value, list):
+            items = [self.value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         if kind is YamlFunction:
-            return value.with_args(self.text(value.args, path)) if self.settings.delimiters[0] in value.args else value
+            return value.with_args(self.text(value.args, path)) if left in value.args else value
         if kind is Literal:
             return str(value)
         return value
 
 
 def evaluate_functions(value: Any, ctx: FunctionContext) -> Any:
-    """``value`` with every YAML function replaced by its result."""
+    """``value`` with every YAML function replaced by its result; an unchanged mapping or list is returned as it is."""
     kind = type(value)
+    if kind is str:
+        return value
     if kind is YamlFunction:
         return evaluate(value, ctx)
     if kind is dict or isinstance(value, Mapping):
-        return {k: evaluate_functions(v, ctx) for k, v in value.items()}
-    if isinstance(value, list):
-        return [evaluate_functions(v, ctx) for v in value]
+        changed: dict[Any, Any] | None = None
+        for index, (key, item) in enumerate(value.items()):
+            new_item = evaluate_functions(item, ctx)
+            if changed is None and new_item is not item:
+                changed = dict(list(value.items())[:index])
+            if changed is not None:
+                changed[key] = new_item
+        return value if changed is None else changed
+    if kind is list or isinstance(value, list):
+        items = [evaluate_functions(v, ctx) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     if kind is Literal:
         return str(value)
     return value
-
-
-def has_function(value: Any) -> bool:
-    kind = type(value)
-    if kind is YamlFunction or kind is Literal:
-        return True
-    if kind is dict or isinstance(value, Mapping):
-        return any(has_function(v) for v in value.values())
-    if isinstance(value, list):
-        return any(has_function(v) for v in value)
-    return False
-
-
-

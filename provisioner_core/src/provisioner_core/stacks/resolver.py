@@ -93,6 +93,7 @@ class Manifest:
     relative: str  # under stacks.base_path, with its extension
     document: Mapping[str, Any]
     dynamic: bool = False  # it or an import holds a template or a YAML function
+    functions: bool = False  # it or an import holds a YAML function
 
     @property
     def stack_file(self) -> str:
@@ -135,6 +136,7 @@ class _Doc:
     inline: dict[str, Any]
     imports: dict[str, Any]
     dynamic: bool
+    functions: bool
 
 
 class StackRepository:
@@ -230,7 +232,8 @@ class StackRepository:
         inline = deep_merge(overrides, terraform_overrides, parent_inline, lists=lists)
         from_imports: dict[str, Any] = dict(parent_imports)
         layers: list[Mapping[str, Any]] = []
-        dynamic = path in self.cache.templated or path in self.cache.functions
+        functions = path in self.cache.functions
+        dynamic = functions or path in self.cache.templated
         for entry in parse_entries(raw, relative):
             merged_context = deep_merge(entry.context, context, lists=lists)
             for imported in self._resolve_import(path, entry, merged_context):
@@ -238,11 +241,12 @@ class StackRepository:
                 from_imports = deep_merge(from_imports, child.imports, child.inline, lists=lists)
                 layers.append(child.document)
                 dynamic = dynamic or child.dynamic
+                functions = functions or child.functions
         own = {k: v for k, v in raw.items() if k != "import"}
         final = deep_merge(from_imports, inline, lists=lists)
         if final:
             own = self._attach_overrides(own, final)
-        doc = _Doc(deep_merge(*layers, own, lists=lists), inline, from_imports, dynamic)
+        doc = _Doc(deep_merge(*layers, own, lists=lists), inline, from_imports, dynamic, functions)
         with self._lock:
             self._docs[key] = doc
         return doc
@@ -366,7 +370,7 @@ class StackRepository:
                     # Atmos skips a manifest whose name cannot be derived (a catalog file left in included_paths).
                     self.skipped[relative] = why.reason
                     continue
-                grouped.setdefault(name, []).append(Manifest(name, path, relative, doc.document, doc.dynamic))
+                grouped.setdefault(name, []).append(Manifest(name, path, relative, doc.document, doc.dynamic, doc.functions))
             stacks = {}
             for name, manifests in grouped.items():
                 first = manifests[0]
@@ -799,9 +803,10 @@ class StackRepository:
             values = {n: renderer.value(v, n) for n, v in values.items()}
             if backend_type and settings.delimiters[0] in backend_type:
                 backend_type = renderer.text(backend_type, "backend_type") or None
-        ctx = FunctionContext(component.stack, values["env"], self.outputs, renderer.text, str(self.config.root))
-        for section in names if functions is None else functions:
-            values[section] = evaluate_functions(values[section], ctx)
+        if manifest.functions:
+            ctx = FunctionContext(component.stack, values["env"], self.outputs, renderer.text, str(self.config.root))
+            for section in names if functions is None else functions:
+                values[section] = evaluate_functions(values[section], ctx)
         changes: dict[str, Any] = dict(values)
         changes["backend_type"] = backend_type
         folder = values["metadata"].get("component") if is_mapping(values["metadata"]) else None
