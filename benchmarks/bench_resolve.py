@@ -14,7 +14,6 @@ from pathlib import Path
 
 from common import machine, timed, write_yaml
 
-
 # Two templates and one !env in every component's vars (with the env and settings they read).
 TEMPLATED_VARS = ", label: '{{ .vars.stage }}-{{ .atmos_component }}', owner: '{{ .settings.team | default \"none\" }}', mode: !env APP"
 TEMPLATED_SECTIONS = "\n      env: {{APP: app{k}}}\n      settings: {{team: t{k}}}"

@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             try:
                 status, reasons = score_case(runner, file, case, earlier)
-            except Exception as exc:  # a scorer fault is reported as the case's error, never hidden
+            except Exception as exc:  # noqa: BLE001 - a scorer fault is reported as the case's error, never hidden
                 status, reasons = "error", [f"scorer: {type(exc).__name__}: {exc}"]
             results.append({"file": file, "name": case["name"], "status": status, "reasons": reasons})
             if not args.json:

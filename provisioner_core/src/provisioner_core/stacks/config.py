@@ -8,11 +8,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 from attrs import field, frozen
 
 from provisioner_core.errors import ConfigError
 from provisioner_core.stacks.loader import YamlCache
 from provisioner_core.stacks.merge import check_strategy
+
+if TYPE_CHECKING:
+    from provisioner_core.gotemplate import Template
 
 CONFIG_FILE_NAMES: tuple[str, ...] = ("provisioner.yaml", "atmos.yaml")
 # Atmos's variables: the folder (or file) of atmos.yaml, and the project's base path.
@@ -219,11 +224,10 @@ def validate_name_template(template: Any) -> None:
 
     if not isinstance(template, str) or not template.strip():
         raise ConfigError("stacks.name_template must be a non-empty string", hint='For example: name_template: "{{ .vars.tenant }}-{{ .vars.stage }}".')
-    template_program(template)
     parse(template, name="stacks.name_template")
 
 
-def template_program(text: str, name: str = "stacks.name_template") -> Any:
+def template_program(text: str, name: str = "stacks.name_template") -> Template:
     from provisioner_core.gotemplate import parse
 
     return parse(text, name=name)
@@ -247,7 +251,8 @@ def stack_name(config: ProjectConfig, context: Mapping[str, Any], relative: str)
     vars_ = context.get("vars") or {}
     if config.name_template:
         try:
-            return template_program(config.name_template).render(context, missing="error", env=dict(config.templates.env) or None)
+            env = {**os.environ, **config.templates.env} if config.templates.env else None
+            return template_program(config.name_template).render(context, missing="error", env=env)
         except UnsupportedTemplateError:
             raise
         except TemplateError as exc:

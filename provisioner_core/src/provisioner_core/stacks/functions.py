@@ -136,7 +136,7 @@ def _outputs(function: YamlFunction, ctx: FunctionContext) -> Any:
         if default is None:
             raise
         return default  # Atmos: with a `// default`, a component whose outputs cannot be read gives the default
-    
+
     if output.startswith("."):
         value = _query(dict(outputs), output, function.where, function.tag)
         return default if value is None else value

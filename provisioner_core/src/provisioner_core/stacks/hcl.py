@@ -125,7 +125,7 @@ class _Parser:
         if kind == "ident" and text in ("true", "false", "null"):
             return {"true": True, "false": False, "null": None}[text]
         if kind == "punct" and text == "[":
-            items = []
+            items: list[Any] = []
             while True:
                 self.skip_newlines()
                 if self.peek()[:2] == ("punct", "]"):

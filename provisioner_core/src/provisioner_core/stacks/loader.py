@@ -51,7 +51,7 @@ def _stack_constructor() -> Any:
 
         from provisioner_core.stacks.tags import construct_tag
 
-        class StackConstructor(SafeConstructor):  # type: ignore[misc]
+        class StackConstructor(SafeConstructor):
             pass
 
         StackConstructor.add_multi_constructor("!", construct_tag)

@@ -21,7 +21,8 @@ from attrs import field, frozen
 
 from provisioner_core.errors import ConfigError
 from provisioner_core.stacks.component import MERGED_SECTIONS, Placement, ResolvedComponent
-from provisioner_core.stacks.config import NameUnresolved, ProjectConfig, stack_name
+from provisioner_core.stacks.config import NameUnresolved, ProjectConfig
+from provisioner_core.stacks.config import stack_name as derive_stack_name
 from provisioner_core.stacks.functions import FunctionContext, OutputsHost
 from provisioner_core.stacks.globs import has_magic, matches
 from provisioner_core.stacks.imports import ImportEntry, candidates, is_template_file, parse_entries
@@ -264,7 +265,9 @@ class StackRepository:
     def _attach_overrides(own: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
         """Atmos sets ``overrides`` on every terraform component of the file (its own, not its imports')."""
         components = own.get("components")
-        terraform = components.get("terraform") if is_mapping(components) else None
+        if not is_mapping(components):
+            return own
+        terraform = components.get("terraform")
         if not is_mapping(terraform):
             return own
         attached = {name: ({**body, "overrides": overrides} if is_mapping(body) else body) for name, body in terraform.items()}
@@ -347,14 +350,15 @@ class StackRepository:
         explicit = document.get("name")
         if isinstance(explicit, str) and explicit:
             return explicit
-        terraform = document.get("terraform") if is_mapping(document.get("terraform")) else {}
+        found = document.get("terraform")
+        terraform: Mapping[str, Any] = found if is_mapping(found) else {}
         context = {}
         for section in ("vars", "settings", "env"):
             value = document.get(section)
             if value is not None and not is_mapping(value):
                 raise ConfigError(f"{relative}: {section} must be a mapping", hint=f"Write {section}: {{key: value}}.")
             context[section] = deep_merge(value, terraform.get(section))
-        return stack_name(self.config, context, relative)
+        return derive_stack_name(self.config, context, relative)
 
     def stacks(self) -> dict[str, Stack]:
         with self._lock:
@@ -764,7 +768,8 @@ class StackRepository:
             "atmos_manifest": manifest.stack_file,
             "workspace": component.workspace,
         }
-        spacelift = settings.get("spacelift") if is_mapping(settings.get("spacelift")) else {}
+        found = settings.get("spacelift")
+        spacelift: Mapping[str, Any] = found if is_mapping(found) else {}
         if spacelift.get("workspace_enabled") is True:
             stack_name_value = spacelift.get("stack_name")
             data["spacelift_stack"] = str(stack_name_value) if stack_name_value else f"{component.stack}-{component.name}".replace("/", "-")
