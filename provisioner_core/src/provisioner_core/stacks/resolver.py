@@ -23,12 +23,11 @@ from provisioner_core.errors import ConfigError
 from provisioner_core.stacks.component import MERGED_SECTIONS, Placement, ResolvedComponent
 from provisioner_core.stacks.config import NameUnresolved, ProjectConfig
 from provisioner_core.stacks.config import stack_name as derive_stack_name
-from provisioner_core.stacks.functions import FunctionContext, OutputsHost
+from provisioner_core.stacks.functions import OutputsHost
 from provisioner_core.stacks.globs import has_magic, matches
 from provisioner_core.stacks.imports import ImportEntry, candidates, is_template_file, parse_entries
 from provisioner_core.stacks.loader import YamlCache
 from provisioner_core.stacks.merge import check_strategy, deep_merge, is_mapping
-from provisioner_core.stacks.render import Renderer, evaluate_functions
 from provisioner_core.state.backend_types import BackendType, DefaultsContext
 from provisioner_core.state.workspace import workspace_for
 
@@ -738,6 +737,8 @@ class StackRepository:
 
     def _workspace_template(self, manifest: Manifest, name: str, sections: Mapping[str, Any]) -> Any:
         def render(text: str) -> str:
+            from provisioner_core.stacks.render import Renderer
+
             data = {**sections, "atmos_component": name, "atmos_stack": manifest.name, "stack": manifest.name, "atmos_stack_file": manifest.stack_file}
             where = f"{manifest.relative}: component '{name}' metadata.terraform_workspace_template"
             return Renderer(data, self.config.templates, where, missing="error").text(text)
@@ -797,6 +798,9 @@ class StackRepository:
 
     def _dynamic(self, manifest: Manifest, component: ResolvedComponent, chain: list[Mapping[str, Any]], functions: tuple[str, ...] | None) -> ResolvedComponent:
         """Render the component's templates, then evaluate its YAML functions (Atmos's order)."""
+        # Imported here: a project without templates never loads the template engine.
+        from provisioner_core.stacks.functions import FunctionContext
+        from provisioner_core.stacks.render import Renderer, evaluate_functions
         names = ("vars", "settings", "env", "provision", "auth", "hooks", "metadata", "backend", "backends")
         values: dict[str, Any] = {n: getattr(component, n) for n in names}
         backend_type = component.backend_type
