@@ -225,6 +225,11 @@ class StackRepository:
             )
         raw = self._raw(path, context, skip_templates, ignore_missing)
         relative = self._relative(path)
+        if "locals" in raw:
+            raise ConfigError(
+                f"{relative}: locals: (file-scoped template values) is not supported",
+                hint="Move the values into vars or settings (templates can read .vars and .settings), or into an import's context.",
+            )
         terraform = raw.get("terraform") or {}
         overrides = self._mapping_or_empty(raw, "overrides", relative)
         terraform_overrides = self._mapping_or_empty(terraform, "overrides", relative + ": terraform.") if is_mapping(terraform) else {}
@@ -699,6 +704,12 @@ class StackRepository:
         """``functions``: the sections whose YAML functions are evaluated (None: every section)."""
         raw = manifest.raw_components()
         chain = self._chain(manifest, raw, name)
+        if any("locals" in layer for layer in chain):
+            raise ConfigError(
+                f"{manifest.relative}: locals: of component '{name}' is not supported",
+                hint="Move the values into the component's vars or settings (templates can read .vars and .settings).",
+                context={"stack": manifest.name, "component": name},
+            )
         overrides = chain[-1].get("overrides") or {}
         if not is_mapping(overrides):
             raise ConfigError(f"{manifest.relative}: overrides of '{name}' must be a mapping", hint="Write overrides: {vars: {...}}.")
