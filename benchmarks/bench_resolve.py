@@ -9,6 +9,7 @@ parses with the stack loader, which reads the tags).
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def tree(root: Path, stacks: int, catalogs: int, templates: bool = False) -> lis
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stacks", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--templates", action="store_true", help="two templates and one !env per component")
     args = parser.parse_args()
     from ruamel.yaml import YAML
@@ -65,8 +66,13 @@ def main() -> None:
             repo = StackRepository(load_project_config(None, root))
             counts["components"] = sum(1 for _ in repo.components())
 
-        parse_s = timed(parse_only, args.repeat)
-        resolve_s = timed(resolve, args.repeat)
+        # Interleaved, so a change of load on a shared machine hits both sides alike.
+        parse_runs, resolve_runs = [], []
+        for _ in range(args.repeat):
+            parse_runs.append(timed(parse_only))
+            resolve_runs.append(timed(resolve))
+        parse_s, resolve_s = statistics.median(parse_runs), statistics.median(resolve_runs)
+        print("runs (parse, resolve):", ", ".join(f"({p:.2f}, {r:.2f})" for p, r in zip(parse_runs, resolve_runs, strict=True)))
     print(f"machine: {machine()}")
     print(f"{len(files)} files ({args.stacks} stacks), {counts['components']} components resolved")
     print(f"parse only (ruamel safe loader): {parse_s:.3f} s")

@@ -242,6 +242,7 @@ class YamlCache:
         self.delimiter = "{{"  # templates.settings.delimiters[0]
         self.templated: set[Path] = set()  # files whose text holds the left delimiter
         self.functions: set[Path] = set()  # files with YAML function tags
+        self.strategies: set[Path] = set()  # files that may set settings.list_merge_strategy
         self.reads = 0
         self.expanded = 0  # values that files with aliases expanded to, this run
 
@@ -274,6 +275,8 @@ class YamlCache:
             with self._lock:
                 self.templated.add(path)
                 self._texts[path] = text
+        if "list_merge_strategy" in text:
+            self.strategies.add(path)
         return text
 
     def _parse(self, path: Path) -> Any:

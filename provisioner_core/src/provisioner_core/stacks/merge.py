@@ -40,15 +40,21 @@ def check_strategy(value: Any, where: str) -> str:
 
 def deep_merge(*layers: Any, lists: str = "replace") -> dict[str, Any]:
     """Merge mappings left to right; a non-mapping layer (None included) contributes nothing."""
+    if lists != "replace":
+        return merge_with_lists(layers, lists)
     result: dict[str, Any] = {}
-    if lists == "replace":
-        for layer in layers:
-            if layer and is_mapping(layer):
-                _merge_into(result, layer)
-    else:
-        for layer in layers:
-            if layer and is_mapping(layer):
-                _merge_lists_into(result, layer, lists)
+    for layer in layers:
+        if layer and is_mapping(layer):
+            _merge_into(result, layer)
+    return result
+
+
+def merge_with_lists(layers: Any, lists: str) -> dict[str, Any]:
+    """``deep_merge`` with the ``append`` or ``merge`` list strategy."""
+    result: dict[str, Any] = {}
+    for layer in layers:
+        if layer and is_mapping(layer):
+            _merge_lists_into(result, layer, lists)
     return result
 
 

@@ -27,7 +27,7 @@ from provisioner_core.stacks.functions import OutputsHost
 from provisioner_core.stacks.globs import has_magic, matches
 from provisioner_core.stacks.imports import ImportEntry, candidates, is_template_file, parse_entries
 from provisioner_core.stacks.loader import YamlCache
-from provisioner_core.stacks.merge import check_strategy, deep_merge, is_mapping
+from provisioner_core.stacks.merge import check_strategy, deep_merge, is_mapping, merge_with_lists
 from provisioner_core.state.backend_types import BackendType, DefaultsContext
 from provisioner_core.state.workspace import workspace_for
 
@@ -162,10 +162,12 @@ class StackRepository:
         self.skipped: dict[str, str] = {}  # manifests whose name could not be derived: relative -> why
         self._components: dict[tuple[str, str], ResolvedComponent] = {}
         self._placements: dict[tuple[str, str], Placement] = {}
-        self._global_backends: dict[tuple[Path, str], Mapping[str, Any]] = {}
+        self._global_backends: dict[tuple[str, str], Mapping[str, Any]] = {}
         self._import_paths: dict[tuple[Path, str], list[Path]] = {}
-        self._chains: dict[tuple[Path, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._chains: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._resolving: set[tuple[str, str]] = set()
+        # Whether any file read so far names a list_merge_strategy (else atmos.yaml's holds everywhere).
+        self._strategies = False
         self._lock = threading.RLock()
 
     # --- files --------------------------------------------------------------------------
@@ -225,6 +227,8 @@ class StackRepository:
             )
         raw = self._raw(path, context, skip_templates, ignore_missing)
         relative = self._relative(path)
+        if path in self.cache.strategies:
+            self._strategies = True
         if "locals" in raw:
             raise ConfigError(
                 f"{relative}: locals: (file-scoped template values) is not supported",
@@ -431,6 +435,8 @@ class StackRepository:
     # --- components ---------------------------------------------------------------------
 
     def _manifests_of(self, stack: Stack, name: str) -> list[Manifest]:
+        if len(stack.manifests) == 1 and name in stack.manifests[0].raw_components():
+            return [stack.manifests[0]]
         found = [m for m in stack.manifests if name in m.raw_components()]
         if not found:
             raw = stack.raw_components()
@@ -455,7 +461,8 @@ class StackRepository:
             stack = self.stack(stack_name)
             manifests = self._manifests_of(stack, name)
             resolved = [self._resolve(m, name) for m in manifests]
-            self._check_same(stack, name, manifests, resolved)
+            if len(resolved) > 1:
+                self._check_same(stack, name, manifests, resolved)
         finally:
             with self._lock:
                 self._resolving.discard(key)
@@ -492,7 +499,7 @@ class StackRepository:
         levels deep). Merging a layer again later makes its values win again, so only the *last*
         occurrence of each base matters: keeping that one gives the same result in linear time.
         """
-        key = (manifest.file, name)
+        key = (manifest.relative, name)  # a str key: hashing a Path costs more on this hot path
         cached = self._chains.get(key)
         if cached is not None:
             return cached
@@ -587,7 +594,9 @@ class StackRepository:
         """One section merged from the stack's globals, ``terraform:``, the bases, the component and its overrides."""
         doc = manifest.document
         terraform = doc.get("terraform") or {}
-        layers = [doc.get(section), terraform.get(section), *(c.get(section) for c in chain), override]
+        layers = [doc.get(section), terraform.get(section), *(c.get(section) for c in chain)]
+        if override is not None:
+            layers.append(override)
         for layer in layers:
             if layer is not None and not is_mapping(layer):
                 raise ConfigError(
@@ -595,7 +604,7 @@ class StackRepository:
                     hint=f"Write {section}: as key: value pairs.",
                     context={"stack": manifest.name, "component": name},
                 )
-        return deep_merge(*layers, lists=lists)
+        return deep_merge(*layers) if lists == "replace" else merge_with_lists(layers, lists)
 
     def _placement(
         self,
@@ -687,7 +696,7 @@ class StackRepository:
 
     def _global_backend(self, manifest: Manifest, backend_type: str) -> Mapping[str, Any]:
         """The stack-level ``backend.<type>`` (Atmos's global section), merged once per manifest."""
-        key = (manifest.file, backend_type)
+        key = (manifest.relative, backend_type)
         if key not in self._global_backends:
             doc = manifest.document
             terraform = doc.get("terraform") or {}
@@ -713,7 +722,7 @@ class StackRepository:
         overrides = chain[-1].get("overrides") or {}
         if not is_mapping(overrides):
             raise ConfigError(f"{manifest.relative}: overrides of '{name}' must be a mapping", hint="Write overrides: {vars: {...}}.")
-        lists = self._list_strategy(manifest, chain, overrides)
+        lists = self._list_strategy(manifest, chain, overrides) if self._strategies else self.config.list_merge_strategy
         sections = {
             section: self._section(manifest, chain, section, name, lists, overrides.get(section) if section in OVERRIDABLE_SECTIONS else None)
             for section in MERGED_SECTIONS
