@@ -217,3 +217,18 @@ def test_config_from_atmos_variables(tmp_path):
     assert moved.stacks_base_path == tmp_path / "other" / "stacks"
     with pytest.raises(ConfigError, match="ATMOS_CLI_CONFIG_PATH"):
         load_project_config(None, elsewhere, environ={"ATMOS_CLI_CONFIG_PATH": str(elsewhere)})
+
+
+def test_an_output_cycle_is_exit_2(tree):
+    tree.stack("dev", "vars: {stage: dev}\ncomponents:\n  terraform:\n    a: {vars: {x: !terraform.output b y}}\n    b: {vars: {y: !terraform.output a x}}\n")
+    r = repo(tree)
+
+    class Host:
+        def terraform_outputs(self, stack, component):
+            return {"x": 1, "y": 2, **r.component(stack, component).vars}  # resolving the other component first, as terraform_outputs does
+
+        state_outputs = terraform_outputs
+
+    r.outputs = Host()
+    with pytest.raises(ConfigError, match="component 'a' in stack 'dev' needs its own value to resolve"):
+        r.component("dev", "a")

@@ -165,7 +165,7 @@ class StackRepository:
         self._global_backends: dict[tuple[str, str], Mapping[str, Any]] = {}
         self._import_paths: dict[tuple[Path, str], list[Path]] = {}
         self._chains: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
-        self._resolving: set[tuple[str, str]] = set()
+        self._resolving = threading.local()  # the components this thread is resolving (a cycle check)
         # Whether any file read so far names a list_merge_strategy (else atmos.yaml's holds everywhere).
         self._strategies = False
         self._lock = threading.RLock()
@@ -447,16 +447,17 @@ class StackRepository:
 
     def component(self, stack_name: str, name: str) -> ResolvedComponent:
         key = (stack_name, name)
+        resolving: set[tuple[str, str]] = self._resolving.__dict__.setdefault("keys", set())
         with self._lock:
             if key in self._components:
                 return self._components[key]
-            if key in self._resolving:
+            if key in resolving:
                 raise ConfigError(
                     f"component '{name}' in stack '{stack_name}' needs its own value to resolve (a YAML function or template cycle)",
                     hint="A !terraform.output / !terraform.state chain leads back to this component; break the cycle.",
                     context={"stack": stack_name, "component": name},
                 )
-            self._resolving.add(key)
+        resolving.add(key)
         try:
             stack = self.stack(stack_name)
             manifests = self._manifests_of(stack, name)
@@ -464,8 +465,7 @@ class StackRepository:
             if len(resolved) > 1:
                 self._check_same(stack, name, manifests, resolved)
         finally:
-            with self._lock:
-                self._resolving.discard(key)
+            resolving.discard(key)
         with self._lock:
             self._components[key] = resolved[0]
         return resolved[0]
