@@ -20,6 +20,7 @@ import attrs
 from attrs import field, frozen
 
 from provisioner_core.errors import ConfigError
+from provisioner_core.sections import ComponentSection, enabled_by_sections, merge_section
 from provisioner_core.stacks.component import MERGED_SECTIONS, Placement, ResolvedComponent
 from provisioner_core.stacks.config import NameUnresolved, ProjectConfig
 from provisioner_core.stacks.config import stack_name as derive_stack_name
@@ -147,6 +148,7 @@ class StackRepository:
         config: ProjectConfig,
         cache: YamlCache | None = None,
         backend_types: Mapping[str, BackendType] | None = None,
+        sections: Mapping[str, ComponentSection] | None = None,
         outputs: OutputsHost | None = None,
     ) -> None:
         self.config = config
@@ -158,6 +160,8 @@ class StackRepository:
         self.backend_types: Mapping[str, BackendType] = backend_types or {}
         self.outputs = outputs
         self._docs: dict[tuple[Any, ...], _Doc] = {}
+        # Component sections plugins registered (e.g. Atmos's `source:`): merged and handed over as written.
+        self.sections: Mapping[str, ComponentSection] = sections or {}
         self._stacks: dict[str, Stack] | None = None
         self.skipped: dict[str, str] = {}  # manifests whose name could not be derived: relative -> why
         self._components: dict[tuple[str, str], ResolvedComponent] = {}
@@ -736,6 +740,11 @@ class StackRepository:
         # Atmos renders metadata.terraform_workspace_template whether or not templates are enabled.
         template = self._workspace_template(manifest, name, sections)
         where = self._placement(manifest, raw, name, sections["vars"], chain, template)
+        terraform = manifest.document.get("terraform") or {}
+        extra = {s: merge_section([manifest.document.get(s), terraform.get(s), *(c.get(s) for c in chain)]) for s in self.sections}
+        extra = {s: value for s, value in extra.items() if value is not None}
+        if extra:
+            sections["provision"] = enabled_by_sections(sections["provision"], extra, self.sections)
         component = ResolvedComponent(
             stack=manifest.name,
             name=name,
@@ -749,6 +758,7 @@ class StackRepository:
             workspace=where.workspace,
             disabled=where.disabled,
             source_file=manifest.relative,
+            plugin_sections=extra,
             **sections,
         )
         if manifest.dynamic:
