@@ -124,7 +124,7 @@ def test_unknown_keys_are_warnings_with_the_closest_key(proxy, backend_for, buck
 def test_terraform_credential_keys_are_ignored_and_never_echoed(proxy, backend_for, bucket):
     result = run({**backend_for(bucket), "secret_key": "tf-only-secret-value", "access_key": "AKIATFONLY"}, dry_run=True)
 
-    assert any("backend.secret_key is used by terraform only" in w for w in result.warnings)
+    assert any("backend.secret_key is also the provisioner's credential" in w for w in result.warnings)
     assert "tf-only-secret-value" not in json.dumps(result.to_dict())
 
 

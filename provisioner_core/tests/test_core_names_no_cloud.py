@@ -36,8 +36,6 @@ def cloud_words(path: Path) -> list[str]:
     words = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
-            if (str(path.relative_to(CORE)), node.value) in NOT_CLOUD_SUPPORT:
-                continue
             text = node.value
         elif isinstance(node, ast.Name):
             text = node.id
@@ -49,7 +47,12 @@ def cloud_words(path: Path) -> list[str]:
             text = node.name
         else:
             continue
-        words += [f"{path.relative_to(CORE)}:{getattr(node, 'lineno', '?')}: {m.group(0)!r} in {text[:60]!r}" for m in CLOUD.finditer(text.replace("_", " "))]
+        relative = path.relative_to(CORE).as_posix()
+        words += [
+            f"{relative}:{getattr(node, 'lineno', '?')}: {m.group(0)!r} in {text[:60]!r}"
+            for m in CLOUD.finditer(text.replace("_", " "))
+            if (relative, m.group(0).lower()) not in NOT_CLOUD_SUPPORT
+        ]
     return words
 
 

@@ -163,16 +163,32 @@ def test_inherits_cycle_and_unknown_base(stack_tree):
     assert "inherits unknown component 'nope'" in error_of(stack_tree, lambda r: r.component("dev", "c")).message
 
 
-def test_name_pattern_var_missing_names_the_file(stack_tree):
-    stack_tree.stack("dev", {"vars": {"tenant": "x"}})
-    error = error_of(stack_tree, lambda r: r.stacks())
-    assert "dev.yaml" in error.message and "vars.stage" in error.message
+def test_a_manifest_without_its_name_vars_is_skipped_and_explained(stack_tree):
+    # Atmos skips a manifest whose name cannot be derived; asking for it names the reason.
+    stack_tree.stack("dev", {"vars": {"tenant": "x"}, "components": {"terraform": {"vpc": {}}}})
+    stack_tree.stack("prod", {"vars": {"stage": "prod"}, "components": {"terraform": {"vpc": {}}}})
+    r = repo(stack_tree)
+    assert r.stack_names() == ["prod"]
+    assert "vars.stage" in r.skipped["dev.yaml"]
+    error = error_of(stack_tree, lambda r: r.stack("dev"))
+    assert "dev.yaml" in error.hints[0] and "vars.stage" in error.hints[0]
 
 
-def test_duplicate_stack_names_are_an_error(stack_tree):
-    stack_tree.stack("a", {"vars": {"stage": "dev"}})
-    stack_tree.stack("b", {"vars": {"stage": "dev"}})
-    assert "stack name 'dev' is produced by both a.yaml and b.yaml" in error_of(stack_tree, lambda r: r.stacks()).message
+def test_several_manifests_make_one_stack(stack_tree):
+    stack_tree.stack("a", {"vars": {"stage": "dev"}, "components": {"terraform": {"vpc": {"vars": {"x": 1}}, "shared": {"vars": {"y": 1}}}}})
+    stack_tree.stack("b", {"vars": {"stage": "dev"}, "components": {"terraform": {"eks": {}, "shared": {"vars": {"y": 1}}}}})
+    r = repo(stack_tree)
+    assert r.stack_names() == ["dev"]
+    assert r.component_names("dev") == ["eks", "shared", "vpc"]
+    assert r.component("dev", "vpc").vars == {"stage": "dev", "x": 1}
+    assert r.component("dev", "shared").source_file == "a.yaml"  # the same in both: the first is used
+
+
+def test_one_component_defined_differently_in_two_manifests_is_refused(stack_tree):
+    stack_tree.stack("a", {"vars": {"stage": "dev"}, "components": {"terraform": {"vpc": {"vars": {"x": 1}}}}})
+    stack_tree.stack("b", {"vars": {"stage": "dev"}, "components": {"terraform": {"vpc": {"vars": {"x": 2}}}}})
+    error = error_of(stack_tree, lambda r: r.component("dev", "vpc"))
+    assert "component 'vpc' of stack 'dev' is defined differently in a.yaml and b.yaml" in error.message
 
 
 def test_non_utf8_file(stack_tree):
@@ -196,12 +212,23 @@ def test_bad_name_pattern(tmp_path, pattern):
         load_project_config(None, tree.root)
 
 
-def test_unsupported_name_template_expression(tmp_path):
+def test_name_template_is_a_go_template(tmp_path):
     tree = StackTree(tmp_path, name_pattern=None)
-    tree.config["stacks"]["name_template"] = "{{ .settings.x | upper }}"
+    tree.config["stacks"]["name_template"] = '{{ if eq .vars.stage "local" }}{{ .vars.stage }}{{ else }}{{ .vars.tenant | upper }}-{{ .vars.stage }}{{ end }}'
     tree.write_config()
-    with pytest.raises(ConfigError, match="unsupported expression"):
-        load_project_config(None, tree.root)
+    tree.stack("local", {"vars": {"stage": "local"}})
+    tree.stack("dev", {"vars": {"stage": "dev", "tenant": "acme"}})
+    assert repo(tree).stack_names() == ["ACME-dev", "local"]
+
+
+@pytest.mark.parametrize(("template", "error"), [("{{ .vars.x | nope }}", 'function "nope" not defined'), ("{{ if }}", "missing value for if")])
+def test_bad_name_template_is_exit_2_naming_it(tmp_path, template, error):
+    tree = StackTree(tmp_path, name_pattern=None)
+    tree.config["stacks"]["name_template"] = template
+    tree.write_config()
+    tree.stack("dev", {"vars": {"x": "dev"}})
+    with pytest.raises(ConfigError, match=error):
+        repo(tree).stacks()
 
 
 def test_missing_stacks_folder_and_config_file(tmp_path):

@@ -102,13 +102,20 @@ def test_literal_and_pattern_workspaces(tree, metadata, workspace):
         ({"terraform_workspace_pattern": "{namespace}-{stage}"}, "needs vars.namespace"),
         ({"terraform_workspace": ""}, "must be a non-empty string"),
         ({"terraform_workspace": "a b"}, "not a valid workspace name"),
-        ({"terraform_workspace_template": "{{ .vars.stage }}"}, "terraform_workspace_template (a Go template) is not supported yet"),
+        ({"terraform_workspace_template": 5}, "terraform_workspace_template must be a non-empty Go template"),
+        ({"terraform_workspace_template": "{{ .vars.nope }}"}, 'map has no entry for key "nope"'),
     ],
 )
 def test_bad_workspace_settings_are_exit_2(tree, metadata, error):
     tree.stack("dev", {"import": ["catalog/defaults"], "vars": {"stage": "dev", "tenant": "acme"}, "components": {"terraform": {"vpc": {"metadata": metadata}}}})
     with pytest.raises(ConfigError, match=error.replace("{", r"\{").replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         repo(tree).component("dev", "vpc")
+
+
+def test_workspace_template_is_rendered_with_the_component(tree):
+    tree.stack("dev", {"import": ["catalog/defaults"], "vars": {"stage": "dev", "tenant": "acme"},
+                       "components": {"terraform": {"vpc": {"metadata": {"terraform_workspace_template": "{{ .vars.tenant }}-{{ .atmos_component }}"}}}}})
+    assert repo(tree).component("dev", "vpc").workspace == "acme-vpc"
 
 
 def test_workspaces_off_or_a_backend_without_workspaces_mean_the_default_workspace(tree):

@@ -35,6 +35,21 @@ def read_state(component: ResolvedComponent, auth: AuthContext, clients: ClientC
     return read_blob(component, auth, state_object(component.backend, component.workspace), clients)
 
 
+def auth_from_settings(backend: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``backend.azurerm``'s own credentials as an ``azure`` provider: an account key, a SAS token, else a service principal."""
+    account = backend.get("storage_account_name")
+    if backend.get("access_key") and account:
+        return {"azure": {"type": "account-key", "account_name": account, "account_key": backend["access_key"]}}
+    if backend.get("sas_token") and account:
+        return {"azure": {"type": "sas", "account_name": account, "sas_token": backend["sas_token"]}}
+    if all(backend.get(k) for k in ("tenant_id", "client_id", "client_secret")):
+        principal = {"type": "service-principal", **{k: backend[k] for k in ("tenant_id", "client_id", "client_secret")}}
+        if backend.get("subscription_id"):
+            principal["subscription_id"] = backend["subscription_id"]
+        return {"azure": principal}
+    return {}
+
+
 _LOWER_HYPHENS = r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*"
 AZURERM_BACKEND = BackendType(
     "azurerm",
@@ -53,4 +68,5 @@ AZURERM_BACKEND = BackendType(
     },
     read_state=read_state,
     description="terraform's azurerm backend: a blob container in a storage account",
+    auth_from_settings=lambda backend: auth_from_settings(backend),
 )

@@ -30,6 +30,21 @@ def read_state(component: ResolvedComponent, auth: AuthContext, clients: ClientC
     return read_object(component.backend, auth, state_object(component.backend, component.workspace), clients)
 
 
+def auth_from_settings(backend: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``backend.gcs``'s own credentials as a ``gcp`` provider: an access token, else a key file's path.
+
+    ``credentials`` holding the key's JSON itself (not a path) is left to terraform: the
+    provisioner's providers read key files only.
+    """
+    token = backend.get("access_token")
+    if isinstance(token, str) and token:
+        return {"gcp": {"type": "access-token", "token": token}}
+    credentials = backend.get("credentials")
+    if isinstance(credentials, str) and credentials and not credentials.lstrip().startswith("{"):
+        return {"gcp": {"type": "service-account-file", "file": credentials}}
+    return {}
+
+
 GCS_BACKEND = BackendType(
     "gcs",
     scheme="gs://",
@@ -43,4 +58,5 @@ GCS_BACKEND = BackendType(
     name_rules={"bucket": NameRule(63, 3, r"[a-z0-9][a-z0-9_.-]*[a-z0-9]", "lowercase letters, digits, dots, hyphens and underscores", "google_storage_bucket")},
     read_state=read_state,
     description="terraform's gcs backend: a Cloud Storage bucket",
+    auth_from_settings=lambda backend: auth_from_settings(backend),
 )

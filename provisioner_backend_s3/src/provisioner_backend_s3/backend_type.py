@@ -89,4 +89,17 @@ S3_BACKEND = BackendType(
     },
     read_state=read_state,
     description="terraform's s3 backend: a bucket (and an optional DynamoDB lock table)",
+    auth_from_settings=lambda backend: auth_from_settings(backend),
 )
+
+
+def auth_from_settings(backend: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``backend.s3``'s own credentials (terraform uses them too) as an ``aws`` provider: static keys, else a profile."""
+    if backend.get("access_key") and backend.get("secret_key"):
+        static = {"type": "static", "access_key_id": backend["access_key"], "secret_access_key": backend["secret_key"]}
+        if backend.get("token"):
+            static["session_token"] = backend["token"]
+        return {"aws": static}
+    if isinstance(backend.get("profile"), str) and backend["profile"]:
+        return {"aws": {"type": "profile", "profile": backend["profile"]}}
+    return {}

@@ -332,7 +332,7 @@ def parse_backend(backend: Mapping[str, Any]) -> tuple[S3Backend, list[str]]:
     for key in backend:
         if key in _CREDENTIAL_KEYS and backend.get(key):
             # Never echo the value: it may be a secret.
-            warnings.append(f"backend.{key} is used by terraform only; the provisioner authenticates with auth.providers.aws")
+            warnings.append(f"backend.{key} is also the provisioner's credential unless auth.providers.aws is set (docs/configuration.md)")
         elif key not in _USED_KEYS and key not in _TERRAFORM_ONLY_KEYS and key not in _CREDENTIAL_KEYS:
             warnings.append(_unknown(f"backend.{key}", str(key), _USED_KEYS | _TERRAFORM_ONLY_KEYS))
 

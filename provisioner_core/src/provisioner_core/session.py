@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from provisioner_core.auth import AuthContext
 from provisioner_core.auth.credentials import Credentials
@@ -44,6 +45,7 @@ class Provisioning:
         self._stacks: StackRepository | None = None
         self._state_index: StateIndex | None = None
         self._read_only: dict[tuple[str, str], tuple[ResolvedComponent, ResolvedComponent]] = {}
+        self._outputs: dict[tuple[str, str, str], Mapping[str, Any]] = {}
 
     @classmethod
     def from_path(cls, config: str | Path | None = None, cwd: Path | None = None, registry: PluginRegistry | None = None, *, stop: Stop | None = None) -> Provisioning:
@@ -54,7 +56,9 @@ class Provisioning:
     def stacks(self) -> StackRepository:
         """The project's stacks, resolved with the registered backend types' defaults and component sections."""
         if self._stacks is None:
-            self._stacks = StackRepository(self.config, self.cache, self.registry.backend_types(), self.registry.component_sections())
+            self._stacks = StackRepository(
+                self.config, self.cache, self.registry.backend_types(), sections=self.registry.component_sections(), outputs=self
+            )
         return self._stacks
 
     # --- components and auth ------------------------------------------------------------
@@ -105,6 +109,11 @@ class Provisioning:
         providers = component.auth.get("providers") or {}
         if not isinstance(providers, Mapping):
             raise ConfigError("auth.providers must be a mapping of provider name to settings", hint="Write auth: {providers: {<name>: {type: ..., ...}}}.")
+        definition = self.registry.backend_types().get(component.backend_type or "")
+        if definition is not None and definition.auth_from_settings is not None:
+            # The backend section's own credentials are the user's configuration too; auth.providers wins.
+            implied = definition.auth_from_settings(component.backend)
+            providers = {**implied, **providers}
         built: dict[str, Credentials] = {}
         ambient: list[str] = []
         for name, settings in providers.items():
@@ -142,6 +151,46 @@ class Provisioning:
                 context={"stack": component.stack, "component": component.name},
             )
         return definition.read_state(component, auth if auth is not None else self.auth(component), self.clients)
+
+    # --- other components' outputs (YAML functions) -----------------------------------
+
+    def terraform_outputs(self, stack: str, component: str) -> Mapping[str, Any]:
+        """``!terraform.output``: ``terraform output -json`` of the component, run through our flow once per run."""
+        key = ("output", stack, component)
+        if key not in self._outputs:
+            from provisioner_core.terraform.outputs import terraform_outputs
+
+            self._outputs[key] = self._learn_outputs(terraform_outputs(self, stack, component))
+        return self._outputs[key]
+
+    def state_outputs(self, stack: str, component: str) -> Mapping[str, Any]:
+        """``!terraform.state``: the outputs in the component's state object, read through its backend plugin."""
+        key = ("state", stack, component)
+        if key not in self._outputs:
+            import json
+
+            resolved = self.component(stack, component)
+            data = self.read_state(resolved)
+            try:
+                state = json.loads(data) if data else {}
+            except ValueError:
+                raise ConfigError(
+                    f"the state of component '{component}' in stack '{stack}' is not JSON",
+                    hint="Check the backend settings: the object read is not a terraform state.",
+                    context={"stack": stack, "component": component},
+                ) from None
+            self._outputs[key] = self._learn_outputs((state.get("outputs") or {}) if isinstance(state, dict) else {})
+        return self._outputs[key]
+
+    def _learn_outputs(self, outputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Output values by name; sensitive ones join the redactor."""
+        values = {}
+        for name, output in outputs.items():
+            value = output.get("value") if isinstance(output, Mapping) else output
+            if isinstance(output, Mapping) and output.get("sensitive"):
+                self.redactor.add(secret_values({"secret": value}))
+            values[str(name)] = value
+        return values
 
     # --- the state guard ----------------------------------------------------------------
 

@@ -88,10 +88,17 @@ def _print_options(state: CliState, provisioner_type: str, output: str) -> None:
 @click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 @click.pass_context
 def describe_command(ctx: click.Context, component: str, stack: str, output: str) -> None:
-    """Show a component's resolved sections (secrets redacted)."""
+    """Show a component's resolved sections (secrets redacted). COMPONENT may be a path: `.` is the component of this folder."""
     state = state_of(ctx)
+    if component in (".", "..") or component.startswith(("./", "../", "/")):
+        from pathlib import Path
+
+        component = state.provisioning.stacks.component_for_path(stack, ((state.cwd or Path.cwd()) / component).resolve())
     resolved = state.provisioning.component(stack, component)
-    sections = redact_mapping(resolved.sections(), masker(state.provisioning.hidden_values(resolved), state.provisioning.redactor))
+    sections = redact_mapping(
+        {**resolved.sections(), "command": state.provisioning.config.terraform_command},
+        masker(state.provisioning.hidden_values(resolved), state.provisioning.redactor),
+    )
     if output == "json":
         state.console.json(sections)
         return
@@ -117,7 +124,8 @@ def list_group() -> None:
 def list_stacks(ctx: click.Context, output: str) -> None:
     """List stack names."""
     state = state_of(ctx)
-    stacks = state.provisioning.stacks.stacks()
+    # As Atmos: a stack without terraform components is not listed.
+    stacks = {name: s for name, s in state.provisioning.stacks.stacks().items() if s.raw_components()}
     if output == "json":
         state.console.json({"stacks": [{"name": s.name, "file": s.relative} for s in sorted(stacks.values(), key=lambda s: s.name)]})
         return

@@ -12,6 +12,8 @@ from provisioner_core.errors import ConfigError
 class TemplateError(ConfigError):
     """A template could not be parsed or executed: a configuration error (exit code 2)."""
 
+    HINT = "Fix the Go template at that place (docs/templates.md: the syntax and functions supported)."
+
     def __init__(
         self,
         message: str,
@@ -26,7 +28,7 @@ class TemplateError(ConfigError):
         self.line = line
         self.col = col
         self.construct = construct
-        super().__init__(self._format())
+        super().__init__(self._format(), hint=self.HINT)
 
     def _format(self) -> str:
         where = f"{self.name or 'template'}:{self.line}"
@@ -43,6 +45,8 @@ class TemplateError(ConfigError):
 
 class UnsupportedTemplateError(TemplateError):
     """The template uses something outside the supported subset (an unknown or refused function, ``call``...)."""
+
+    HINT = "docs/templates.md lists the functions and constructs supported, and why the others are refused."
 
 
 class FunctionError(Exception):

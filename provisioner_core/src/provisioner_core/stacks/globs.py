@@ -1,38 +1,34 @@
-"""Glob matching with ``**`` for stack paths (relative, posix)."""
+"""Glob matching for stack paths (relative, posix), with wcmatch: ``**``, ``*``, ``?``, ``[a-z]``, ``{a,b}``."""
 
 from __future__ import annotations
 
 import functools
-import re
+from pathlib import Path
+from typing import Any
 
 
-@functools.lru_cache(maxsize=256)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """``**`` spans folders, ``*`` and ``?`` stay inside one path part."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
+def _wcmatch() -> tuple[Any, int]:
+    from wcmatch import glob as wglob  # imported when a glob is first matched: not at start-up
+
+    # Atmos uses doublestar: ** spans folders, {a,b} braces, [..] classes; dot files match like others.
+    return wglob, wglob.GLOBSTAR | wglob.BRACE | wglob.DOTGLOB | wglob.NEGATE
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(pattern: str) -> Any:
+    wglob, flags = _wcmatch()
+    return wglob.compile(pattern, flags=flags)
 
 
 def matches(relative: str, pattern: str) -> bool:
-    return bool(glob_regex(pattern).match(relative))
+    return bool(_compiled(pattern).match(relative))
 
 
 def has_magic(pattern: str) -> bool:
-    return any(ch in pattern for ch in "*?[")
+    return any(ch in pattern for ch in "*?[{")
+
+
+def glob(base: Path, pattern: str) -> list[Path]:
+    """Files under ``base`` matching ``pattern`` (relative), sorted."""
+    wglob, flags = _wcmatch()
+    return sorted(Path(p) for p in wglob.glob(pattern, root_dir=str(base), flags=flags) if (base / p).is_file())

@@ -40,11 +40,32 @@ _COMPACT = re.compile(r"^ *(?:[-?:][ \t]+)+", re.MULTILINE)
 _INDICATOR = re.compile(r"[-?:][ \t]+")
 
 
+_CONSTRUCTOR: Any = None
+
+
+def _stack_constructor() -> Any:
+    """SafeConstructor plus Atmos's YAML function tags (a subclass: ruamel's own class is left alone)."""
+    global _CONSTRUCTOR
+    if _CONSTRUCTOR is None:
+        from ruamel.yaml.constructor import SafeConstructor
+
+        from provisioner_core.stacks.tags import construct_tag
+
+        class StackConstructor(SafeConstructor):
+            pass
+
+        StackConstructor.add_multi_constructor("!", construct_tag)
+        _CONSTRUCTOR = StackConstructor
+    return _CONSTRUCTOR
+
+
 def _yaml() -> Any:
     from ruamel.yaml import YAML
 
     # typ="safe" uses the C extension (CSafeLoader) when it is installed: the fast path.
-    return YAML(typ="safe")
+    yaml = YAML(typ="safe")
+    yaml.Constructor = _stack_constructor()
+    return yaml
 
 
 def depth_bound(text: str) -> int:
@@ -205,12 +226,23 @@ def load_bounded(yaml: Any, text: str, where: str) -> tuple[Any, int]:
 
 
 class YamlCache:
-    """Parsed YAML documents by path, shared by every stack and component of one run."""
+    """Parsed YAML documents by path, shared by every stack and component of one run.
 
-    def __init__(self) -> None:
+    Also what template rendering needs: the text of files that hold a template (``{{``), and
+    which files use YAML function tags. ``base`` is the project's base path, where ``!include``
+    looks after the including file's folder.
+    """
+
+    def __init__(self, base: Path | None = None) -> None:
         self._docs: dict[Path, Any] = {}
+        self._texts: dict[Path, str] = {}
         self._lock = threading.Lock()
         self._yaml: Any = None
+        self.base = base
+        self.delimiter = "{{"  # templates.settings.delimiters[0]
+        self.templated: set[Path] = set()  # files whose text holds the left delimiter
+        self.functions: set[Path] = set()  # files with YAML function tags
+        self.strategies: set[Path] = set()  # files that may set settings.list_merge_strategy
         self.reads = 0
         self.expanded = 0  # values that files with aliases expanded to, this run
 
@@ -224,17 +256,49 @@ class YamlCache:
             self._docs[path] = doc
         return doc
 
-    def _parse(self, path: Path) -> Any:
+    def text(self, path: Path) -> str:
+        """The file's text (kept for files with templates; read again otherwise)."""
+        path = Path(os.path.normpath(os.path.abspath(path)))
+        with self._lock:
+            if path in self._texts:
+                return self._texts[path]
+        return self._read(path)
+
+    def _read(self, path: Path) -> str:
         data = read_bounded(path)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             raise ConfigError(f"{path}:{line}: not valid UTF-8 text", hint="Save the file as UTF-8.") from None
+        if self.delimiter in text:
+            with self._lock:
+                self.templated.add(path)
+                self._texts[path] = text
+        if "list_merge_strategy" in text:
+            self.strategies.add(path)
+        return text
+
+    def _parse(self, path: Path) -> Any:
+        text = self._read(path)
+        return self.parse_text(text, path)
+
+    def parse_text(self, text: str, path: Path, where: str | None = None) -> Any:
+        """Parse stack text read from ``path`` (or rendered from it); tags resolved as in ``path``."""
+        from provisioner_core.stacks.tags import READING
+
         if self._yaml is None:
             self._yaml = _yaml()
         self.reads += 1
-        doc, expanded = load_bounded(self._yaml, text, str(path))
+        saved = (READING.file, READING.include, READING.tags, READING.active)
+        READING.file, READING.include, READING.tags, READING.active = path, self._include, False, (*READING.active, path)
+        try:
+            doc, expanded = load_bounded(self._yaml, text, where or str(path))
+            if READING.tags:
+                with self._lock:
+                    self.functions.add(path)
+        finally:
+            READING.file, READING.include, READING.tags, READING.active = saved
         with self._lock:
             self.expanded += expanded
             total = self.expanded
@@ -245,3 +309,22 @@ class YamlCache:
                 f"(limit: {MAX_RUN_EXPANDED_NODES:,} values per run, docs/reliability.md).",
             )
         return doc
+
+    def _include(self, current: Path, path_text: str, raw: bool) -> Any:
+        from provisioner_core.stacks.tags import parse_included, resolve_include_path
+
+        tag = "!include.raw" if raw else "!include"
+        found = resolve_include_path(current, path_text, self.base or Path.cwd())
+        if found is None:
+            raise ConfigError(
+                f"{current}: {tag} {path_text}: file not found",
+                hint=f"The path is relative to the including file's folder, then to the project's base path ({self.base or Path.cwd()}).",
+            )
+        from provisioner_core.stacks.tags import READING
+
+        if found in READING.active:
+            chain = " -> ".join(str(p) for p in (*READING.active[READING.active.index(found):], found))
+            raise ConfigError(f"{current}: {tag} {path_text}: include cycle {chain}", hint="A file cannot include itself, directly or indirectly.")
+        if not raw and found.name.lower().endswith((".yaml", ".yml")):
+            return self.load(found)
+        return parse_included(found, self.text(found), raw, f"{current}", lambda text, where: self.parse_text(text, found, where))

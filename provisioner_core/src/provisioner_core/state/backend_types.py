@@ -73,6 +73,8 @@ StorageRule = Callable[[Mapping[str, Any]], str]
 SecretsRule = Callable[[Mapping[str, Any]], "Iterable[str]"]
 # (settings, auth) -> the variables terraform needs for this backend (replacing secret_env's plain move).
 EnvRule = Callable[[Mapping[str, Any], "AuthContext"], Mapping[str, str]]
+# The backend settings' own credentials, as auth providers: {provider name: provider settings}.
+AuthRule = Callable[[Mapping[str, Any]], "Mapping[str, Mapping[str, Any]]"]
 # Reads the component's state object through its backend: its bytes, or None when there is none.
 StateReader = Callable[["ResolvedComponent", "AuthContext", "ClientCache"], "bytes | None"]
 
@@ -111,6 +113,9 @@ class BackendType:
     # Settings holding a URL (a dotted path for a nested one) -> the variable terraform also reads it from:
     # a URL that carries credentials (user:password@) goes there instead of backend.tf.json.
     url_env: Mapping[str, str] = field(factory=dict, converter=_dict)
+    # Credentials written in the backend section (e.g. a profile or static keys) as auth providers,
+    # used for a provider name that auth.providers does not configure (docs/configuration.md).
+    auth_from_settings: AuthRule | None = None
 
     @property
     def location_hint(self) -> str:

@@ -16,7 +16,7 @@ error instead of an empty string) docs/configuration.md says so.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from provisioner_core.errors import ConfigError
@@ -38,21 +38,23 @@ def workspace_for(
     metadata: Mapping[str, Any],
     vars_: Mapping[str, Any],
     where: str,
+    template: Callable[[str], str] | None = None,
 ) -> str:
     """The workspace name; ``where`` names the component in errors (``stacks/dev.yaml: vpc``).
 
     ``enabled``: workspaces are on for the project and the component's backend type has them.
+    ``template``: renders ``metadata.terraform_workspace_template`` with the component's data.
     """
     if not enabled:
         return DEFAULT_WORKSPACE
-    if "terraform_workspace_template" in metadata:
-        raise ConfigError(
-            f"{where}: metadata.terraform_workspace_template (a Go template) is not supported yet",
-            hint="Use metadata.terraform_workspace_pattern (e.g. '{tenant}-{stage}') or metadata.terraform_workspace.",
-        )
     pattern = metadata.get("terraform_workspace_pattern")
     literal = metadata.get("terraform_workspace")
-    if pattern is not None:
+    go_template = metadata.get("terraform_workspace_template")
+    if go_template is not None:
+        if not isinstance(go_template, str) or not go_template or template is None:
+            raise ConfigError(f"{where}: metadata.terraform_workspace_template must be a non-empty Go template", hint="For example: '{{ .vars.tenant }}-{{ .vars.stage }}'.")
+        workspace = template(go_template)
+    elif pattern is not None:
         if not isinstance(pattern, str) or not pattern:
             raise ConfigError(f"{where}: metadata.terraform_workspace_pattern must be a non-empty string", hint="For example: terraform_workspace_pattern: '{tenant}-{environment}-{stage}'.")
         workspace = _replace_tokens(pattern, component, base_component, vars_, where)

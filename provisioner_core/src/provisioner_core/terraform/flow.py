@@ -140,12 +140,18 @@ def run_terraform(
     status: Callable[[str], None] = lambda _: None,
     warn: Callable[[str], None] | None = None,
     report: Callable[[list[Outcome]], None] | None = None,
+    events: bool = True,
+    setup_stdout: IO[str] | None = None,
+    capture: IO[str] | None = None,
 ) -> TerraformRun:
     """Run one terraform subcommand for a component with the provisioners around it.
 
     ``dry_run``: provisioners plan only, no file is written and terraform does not run; the
     commands that would run are recorded in ``TerraformRun.commands``. ``report`` receives each
-    event's outcomes as they finish (the CLI prints them in text mode).
+    event's outcomes as they finish (the CLI prints them in text mode). ``events=False`` runs no
+    provisioner or hook (reading outputs for a YAML function); ``setup_stdout`` receives what
+    ``init`` and ``workspace select`` print, so ``stdout`` holds the subcommand's output only;
+    ``capture`` receives the subcommand's output unredacted (values read back, never printed).
     """
     if subcommand not in SUBCOMMANDS:
         raise ConfigError(f"unsupported terraform subcommand '{subcommand}'", hint=f"Supported: {', '.join(SUBCOMMANDS)}.")
@@ -165,9 +171,10 @@ def run_terraform(
 
     stop = provisioning.stop
 
-    def command_runner(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> int:
+    def command_runner(argv: Sequence[str], cwd: Path, env: Mapping[str, str], to: IO[str] | None = None) -> int:
         # terraform and user hooks alike: output redacted line by line unless at a terminal; a signal is passed on.
-        code = process.run(argv, cwd, env, redact=provisioning.redactor, stdout=out, stderr=err, interactive=interactive, stop=stop)
+        redact = (lambda line: line) if to is not None and to is capture else provisioning.redactor
+        code = process.run(argv, cwd, env, redact=redact, stdout=to or out, stderr=err, interactive=interactive, stop=stop)
         if stop.requested:
             what = f"{Path(binary).name} {argv[1]}" if argv[0] == binary and len(argv) > 1 else "a user hook"
             raise RunInterrupted(
@@ -179,7 +186,9 @@ def run_terraform(
             )
         return code
 
-    flow = _Flow(provisioning, run, component, auth, hooks, status, command_runner, report)
+    flow = _Flow(provisioning, run, component, auth, hooks if events else [], status, command_runner, report)
+    if not events:
+        flow.event = lambda name: None  # type: ignore[method-assign]
 
     flow.event(ev.BEFORE_COMPONENT_LOAD)
     # A provisioner at before.component.load may hand over the folder to run in (e.g. vendored code).
@@ -208,7 +217,7 @@ def run_terraform(
             argv = [binary, *args]
             status(f"Running terraform {' '.join(args)} in {folder}")
             started = time.perf_counter()
-            code = command_runner(argv, folder, flow.env)
+            code = command_runner(argv, folder, flow.env, setup_stdout if args[0] in ("init", "workspace") else capture)
             run.commands.append({"args": args, "exit_code": code, "duration_s": round(time.perf_counter() - started, 3)})
             return code
 

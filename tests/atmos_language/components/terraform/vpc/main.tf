@@ -1,0 +1,7 @@
+variable "name" {
+  type    = string
+  default = ""
+}
+output "name" {
+  value = var.name
+}
