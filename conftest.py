@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-for _name in ("provisioner_core", "provisioner_env", "provisioner_backend_s3", "provisioner_backend_gcs", "provisioner_backend_azure", "provisioner_backend_pg"):
+for _name in ("provisioner_core", "provisioner_env", "provisioner_backend_s3", "provisioner_backend_gcs", "provisioner_backend_azure", "provisioner_backend_pg", "provisioner_component"):
     try:
         importlib.import_module(_name)
     except ImportError:  # a distribution that is not installed has no tests to run either

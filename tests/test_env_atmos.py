@@ -201,7 +201,8 @@ def test_the_report_has_every_step_and_the_cost_delta(project, provision_cli):
         assert heading in out
     assert "acme-aurora-dev" in out and "acme-aurora-feature-x" in out and "NEW paid resource (+$43.00/month)" in out
     assert "Warning: aurora (aws_rds_cluster) is isolated: feature-x gets its own, about +$43.00/month" in out
-    assert "nat (aws_nat_gateway): shared, $32.00/month per environment -> +$0.00" in out
+    assert "nat (aws_nat_gateway): shared, $32.00/month, one for all environments -> +$0.00" in out
+    assert "aurora (aws_rds_cluster) in dev/db: 1 x $43.00/month -> +$43.00 (named acme-aurora-dev)" in out
     assert "[ ] Create a new credential line_channel_access_token for feature-x: issue a token for a new LINE channel" in out
     assert "environment name 'feature/x' normalised to 'feature-x'" in out
     data = json.loads(provision_cli.run(["env", "create", "feature/x", "--dry-run", "-o", "json"]).stdout)

@@ -151,6 +151,21 @@ def test_policy_defaults_and_full_schema():
     assert policy.isolated_key("secret_access_key", "auth") is None
     assert render_name("{ns}-aurora-{stage}", {"ns": "acme", "stage": "dev"}) == "acme-aurora-dev"
     assert render_name("{ns}-aurora-{stage}", {"stage": "dev"}) is None
+    assert policy.resources[0].monthly_cost == 43 and policy.resources[1].monthly_cost is None  # undeclared: unknown, not 0
+    assert (default.secrets.variable, default.secrets.yaml, default.destroy_backends) == ("{ENV}_{KEY}", "auto", "keep")
+    assert not default.terraform.backend_enabled()
+
+
+def test_secret_variable_names_and_reference_comments():
+    from provisioner_env.secrets import markers, variable_name
+    from provisioner_env.tfvars import reference_comment
+
+    assert variable_name("{ENV}_{KEY}", "feature-auth", "line.channel-token") == "FEATURE_AUTH_LINE_CHANNEL_TOKEN"
+    assert variable_name("{key}", "feature-auth", "line_token") == "line_token"
+    with pytest.raises(ConfigError, match="not an environment variable name"):
+        variable_name("{env}_{KEY}", "feature-auth", "x")
+    comment = reference_comment("line_token", "TF_VAR_line_token", "qa", "dev", "new channel", "  ")
+    assert markers(f"a = 1\n{comment}\n# other: from X (not ours)\n") == {"line_token": "TF_VAR_line_token"}
 
 
 @pytest.mark.parametrize(
@@ -165,6 +180,14 @@ def test_policy_defaults_and_full_schema():
         ({"naming": {"pattern": "("}}, "not a valid regular expression"),
         ({"protected": "prod"}, None),
         ([], "must be a mapping"),
+        ({"terraform": {"provision": {"backend": {"enabled": "yes"}}}}, "environments.terraform.provision.backend.enabled must be true or false"),
+        ({"terraform": {"provision": {"backend": []}}}, "environments.terraform.provision.backend must be a mapping"),
+        ({"terraform": {"auth": "aws"}}, "environments.terraform.auth must be a mapping"),
+        ({"secrets": {"yaml": "always"}}, "environments.secrets.yaml must be one of auto, env, placeholder"),
+        ({"secrets": {"variable": "SECRET_{ENV}"}}, "has no {KEY}"),
+        ({"secrets": {"varible": "{KEY}"}}, "environments.secrets: unknown key 'varible'"),
+        ({"destroy": {"backends": "delete"}}, "environments.destroy.backends must be keep or remove"),
+        ({"resources": {"role": {"isolation": "isolated", "case_insensitive": "yes"}}}, "case_insensitive must be true or false"),
     ],
 )
 def test_policy_errors_name_the_key(environments, message):

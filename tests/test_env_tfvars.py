@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -117,8 +118,8 @@ def test_the_new_tfvars_keeps_every_line_and_comment(project, cli):
         '-   Environment = "dev"',
         '+   Environment = "feature-auth"',
         '- line_channel_access_token = "dev-line-token-1234"',
-        '+ line_channel_access_token = "REQUIRED: a new line_channel_access_token for feature-auth, never copied from dev '
-        '(create a new LINE channel and issue its access token)"',
+        '+ # line_channel_access_token: from TF_VAR_line_channel_access_token (isolated: a new value for feature-auth, never copied from dev; '
+        'create a new LINE channel and issue its access token)',
     ]
     assert len(clone.splitlines()) == len(DEV_TFVARS.splitlines())
     assert (project / "terraform" / "backend.feature-auth.hcl").read_text() == 'path = "feature-auth.terraform.tfstate"   # local state, one file per environment\n'
@@ -133,7 +134,13 @@ def test_report_names_resources_and_cost_from_tfvars(project, cli):
     assert ("aws_lambda_function", "dr-daily-report-line-bot-dev", "dr-daily-report-line-bot-feature-auth", "clone+rename") in rows
     assert ("aws_rds_cluster", "dr-daily-report-aurora-dev", "dr-daily-report-aurora-feature-auth", "NEW paid resource") in rows
     assert ("state", "local:terraform/dev.terraform.tfstate", "local:terraform/feature-auth.terraform.tfstate", "separate state") in rows
-    assert ("key", "line_channel_access_token", "line_channel_access_token", "NEW credential") in rows
+    assert ("key", "line_channel_access_token", "TF_VAR_line_channel_access_token", "NEW credential") in rows
+    assert data["secrets"] == [{"environment": "feature-auth", "key": "line_channel_access_token", "variable": "TF_VAR_line_channel_access_token",
+                                "file": "terraform/terraform.feature-auth.tfvars", "path": "line_channel_access_token", "section": "vars",
+                                "hint": "create a new LINE channel and issue its access token", "credential": True, "stored": None}]
+    assert ("[ ] Create a new credential line_channel_access_token for feature-auth: create a new LINE channel and issue its access token; "
+            "set it in the environment as TF_VAR_line_channel_access_token (a secret store or CI secret, never a file)") in cli.run(
+                ["env", "create", "feature-auth", "--dry-run"]).stdout
     assert ("key", "openrouter_api_key", "openrouter_api_key", "shared") in rows
     assert data["cost"]["delta_per_month"] == 43.0
     assert "vars.owner" in data["portable"] and "vars.openrouter_api_key (shared)" in data["portable"]
@@ -152,10 +159,11 @@ def test_a_backend_file_is_generated_when_the_source_has_none(project, cli):
     assert states == [("s3://acme-tfstate/bot/terraform.tfstate", "s3://acme-tfstate/feature-auth/bot/terraform.tfstate")]
     assert {f["target"]: f["source"] for f in data["files"]} == {"terraform/terraform.feature-auth.tfvars": "terraform/terraform.dev.tfvars",
                                                                "terraform/backend.feature-auth.hcl": None}
-    cli.run(["env", "verify", "feature-auth"], exit_code=2)  # only because of the placeholder
-    text = (project / "terraform" / "terraform.feature-auth.tfvars").read_text()
-    (project / "terraform" / "terraform.feature-auth.tfvars").write_text(text.replace(text.split('line_channel_access_token = "')[1].split('"')[0], "feature-auth-token-1"))
-    cli.run(["env", "verify", "feature-auth"])
+    cli.run(["env", "verify", "feature-auth"])  # the token is a reference (TF_VAR_line_channel_access_token), not a missing key
+    tfvars = project / "terraform" / "terraform.feature-auth.tfvars"
+    tfvars.write_text(tfvars.read_text() + 'line_channel_access_token = "feature-auth-token-1"\n')  # a secret written back into the file
+    result = cli.run(["env", "verify", "feature-auth"], exit_code=2)
+    assert "[secret-in-file] terraform/terraform.feature-auth.tfvars: vars.line_channel_access_token is written in the file" in result.stdout
 
 
 def test_shared_default_state_and_missing_backends_are_refused(project, cli):
@@ -168,13 +176,36 @@ def test_shared_default_state_and_missing_backends_are_refused(project, cli):
     assert sorted(p.name for p in (project / "terraform").iterdir()) == ["main.tf", "terraform.dev.tfvars"]
 
 
-def _terraform(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
+def _terraform(folder: Path, *args: str, code: int = 0, token: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1", **({"TF_VAR_line_channel_access_token": token} if token else {})}
     if not Path(env.get("TF_CLI_CONFIG_FILE", "/")).is_file():
         env.pop("TF_CLI_CONFIG_FILE", None)
     run = subprocess.run(["terraform", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.returncode == code, run.stdout + run.stderr
     return run
+
+
+def _printed(command: str) -> list[str]:
+    """A printed command's arguments after `terraform`."""
+    words = shlex.split(command)
+    assert words[0] == "terraform"
+    return words[1:]
+
+
+def test_create_prints_the_commands_of_both_environments(project, cli):
+    data = json.loads(cli.run(["env", "create", "feature-auth", "--dry-run", "-o", "json"]).stdout)
+    assert data["commands"] == {
+        "feature-auth": [{"environment": "feature-auth", "component": "terraform", "cwd": "terraform",
+                          "init": "terraform init -reconfigure -backend-config=backend.feature-auth.hcl",
+                          "plan": "terraform plan -var-file=terraform.feature-auth.tfvars", "apply": "terraform apply -var-file=terraform.feature-auth.tfvars",
+                          "destroy": "terraform destroy -var-file=terraform.feature-auth.tfvars", "variables": ["TF_VAR_line_channel_access_token"]}],
+        "dev": [{"environment": "dev", "component": "terraform", "cwd": "terraform", "init": "terraform init -reconfigure -backend-config=backend.dev.hcl",
+                 "plan": "terraform plan -var-file=terraform.dev.tfvars", "apply": "terraform apply -var-file=terraform.dev.tfvars",
+                 "destroy": "terraform destroy -var-file=terraform.dev.tfvars", "variables": []}],
+    }  # fmt: skip
+    text = cli.run(["env", "create", "feature-auth", "--dry-run"]).stdout
+    assert "7. Commands per environment" in text
+    assert "  dev:\n    terraform:\n      cd terraform && terraform init -reconfigure -backend-config=backend.dev.hcl\n      terraform plan -var-file=terraform.dev.tfvars\n" in text
 
 
 @pytest.mark.terraform
@@ -184,19 +215,16 @@ def test_create_apply_verify_destroy_with_real_terraform(project, cli):
     _terraform(folder, "apply", "-input=false", "-auto-approve", "-var-file=terraform.dev.tfvars")
     cli.run(["env", "create", "feature-auth"])
     tfvars = folder / "terraform.feature-auth.tfvars"
-    tfvars.write_text("\n".join(
-        'line_channel_access_token = "feature-auth-token-1"' if line.startswith("line_channel_access_token") else line for line in tfvars.read_text().splitlines()
-    ) + "\n")
     cli.run(["env", "verify", "feature-auth", "--against", "dev"])
     _terraform(folder, "init", "-input=false", "-reconfigure", "-backend-config=backend.feature-auth.hcl")
-    _terraform(folder, "apply", "-input=false", "-auto-approve", "-var-file=terraform.feature-auth.tfvars")
+    _terraform(folder, "apply", "-input=false", "-auto-approve", "-var-file=terraform.feature-auth.tfvars", token="feature-auth-token-1")
     dev_state = json.loads((folder / "dev.terraform.tfstate").read_text())
     target_state = json.loads((folder / "feature-auth.terraform.tfstate").read_text())
     assert dev_state["outputs"]["line_bot"]["value"] == "dr-daily-report-line-bot-dev"
     assert target_state["outputs"]["line_bot"]["value"] == "dr-daily-report-line-bot-feature-auth"
     assert dev_state["lineage"] != target_state["lineage"]
 
-    result = cli.run(["env", "destroy", "feature-auth", "--force"])
+    result = cli.run(["env", "destroy", "feature-auth", "--force"], env={"TF_VAR_line_channel_access_token": "feature-auth-token-1"})
     assert "Destroyed environment feature-auth." in result.stdout
     assert "state object local:terraform/feature-auth.terraform.tfstate" in result.stdout
     assert "credential line_channel_access_token: revoke the one created for feature-auth" in result.stdout
@@ -205,3 +233,25 @@ def test_create_apply_verify_destroy_with_real_terraform(project, cli):
     assert json.loads((folder / "dev.terraform.tfstate").read_text())["resources"] != []  # dev untouched
     assert not tfvars.exists() and not (folder / "backend.feature-auth.hcl").exists()
     assert (folder / "terraform.dev.tfvars").read_text() == DEV_TFVARS
+    # The folder was initialised for feature-auth: it is left uninitialised, never pointing at the destroyed state.
+    assert "terraform is left uninitialised" in result.stdout
+    assert "cd terraform && terraform init -reconfigure -backend-config=backend.dev.hcl" in result.stdout
+    assert not (folder / ".terraform" / "terraform.tfstate").exists()
+    refused = _terraform(folder, "plan", "-input=false", "-var-file=terraform.dev.tfvars", code=1)
+    assert "Backend initialization required" in refused.stderr
+    _terraform(folder, *_printed("terraform init -reconfigure -backend-config=backend.dev.hcl"), "-input=false")
+    _terraform(folder, "plan", "-input=false", "-detailed-exitcode", "-var-file=terraform.dev.tfvars")  # clean: dev's own state
+    assert json.loads((folder / ".terraform" / "terraform.tfstate").read_text())["backend"]["config"]["path"] == "dev.terraform.tfstate"
+
+
+@pytest.mark.terraform
+def test_destroy_leaves_a_folder_initialised_for_another_environment_as_it_was(project, cli):
+    folder = project / "terraform"
+    cli.run(["env", "create", "feature-auth"])
+    for env in ("feature-auth", "dev"):  # apply both; dev last, so the folder is dev's
+        _terraform(folder, "init", "-input=false", "-reconfigure", f"-backend-config=backend.{env}.hcl")
+        _terraform(folder, "apply", "-input=false", "-auto-approve", f"-var-file=terraform.{env}.tfvars", token="feature-auth-token-1" if env != "dev" else None)
+    data = json.loads(cli.run(["env", "destroy", "feature-auth", "--force", "-o", "json"], env={"TF_VAR_line_channel_access_token": "t-2"}).stdout)
+    assert data["folders"] == [{"folder": "terraform", "initialised_for": "local:terraform/dev.terraform.tfstate"}]
+    assert [c["init"] for c in data["commands"]["dev"]] == ["terraform init -reconfigure -backend-config=backend.dev.hcl"]
+    _terraform(folder, "plan", "-input=false", "-detailed-exitcode", "-var-file=terraform.dev.tfvars")  # no init needed: still dev's

@@ -59,10 +59,10 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_a_correct_environment_passes(project, provision_cli):
     good_target(project)
     result = provision_cli.run(["env", "verify", "feature-x", "--against", "dev"])
-    assert "Environment feature-x passes every check against dev (9 checks, 1 component(s))" in result.stdout
+    assert "Environment feature-x passes every check against dev (10 checks, 1 component(s))" in result.stdout
     assert json.loads(provision_cli.run(["env", "verify", "feature-x", "-o", "json"]).stdout) == {
         "source": "dev", "target": "feature-x", "ok": True, "components": 1, "violations": [],
-        "checks": ["env-name", "files", "name-limit", "same-name", "same-state", "renamed", "missing-key", "isolated-key", "placeholder"],
+        "checks": ["env-name", "files", "name-limit", "same-name", "same-state", "renamed", "missing-key", "isolated-key", "secret-in-file", "placeholder"],
     }
 
 

@@ -17,7 +17,7 @@ TEST_SOURCES = "\n".join(p.read_text() for folder in (ROOT / "provisioner_core" 
 
 
 def test_there_are_hookspecs():
-    assert "before_terraform_init" in HOOKS and "manual_provision" in HOOKS and len(HOOKS) == 17
+    assert "before_terraform_init" in HOOKS and "manual_provision" in HOOKS and len(HOOKS) == 18
 
 
 @pytest.mark.parametrize("hook", HOOKS)

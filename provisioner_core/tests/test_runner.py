@@ -164,3 +164,20 @@ def test_wrapper_hooks_still_wrap_each_provisioner(provisioner_registry, registe
     register_plugin(Around, name="around")
     run_event(provisioner_registry, INIT, component(alpha={"enabled": True}), AuthContext())
     assert seen == [("before", "alpha"), ("after", "alpha")]
+
+
+def test_provision_component_runs_a_caller_built_component_with_the_same_checks(provisioner_registry, register_plugin, tmp_path):
+    from provisioner_core import ProjectConfig, Provisioning
+
+    calls = []
+    register_plugin(recorder("alpha", calls, ptype="alpha"), name="alpha")
+    provisioning = Provisioning(ProjectConfig(root=tmp_path, file=None, stacks_base_path=tmp_path / "stacks", terraform_base_path=tmp_path), provisioner_registry)
+    built = ResolvedComponent(stack="feature-x", name="terraform", terraform_component=".", vars={"db_password": "built-secret-1"},
+                              provision={"alpha": {"enabled": True}})
+    outcomes = provisioning.provision_component("alpha", built, dry_run=True)
+    assert [(o.provisioner, o.stack, o.component) for o in outcomes] == [("alpha", "feature-x", "terraform")]
+    assert "built-secret-1" not in provisioning.redactor("built-secret-1")  # its secrets join the run's redactor
+    with pytest.raises(ConfigError, match="provisioner 'alpha' is not enabled"):
+        provisioning.provision_component("alpha", ResolvedComponent(stack="feature-x", name="t", terraform_component="."))
+    with pytest.raises(ConfigError, match="unknown provisioner type 'alpah'"):
+        provisioning.provision_component("alpah", built)

@@ -53,6 +53,7 @@ from provisioner_core.redaction import Redactor, is_secret_key, secret_values
 from provisioner_core.results import Action, Drift, Message, Outcome, ProvisionResult, Resolution, Status
 from provisioner_core.runner import EventFailed
 from provisioner_core.schema import json_schema, option
+from provisioner_core.sections import ComponentSection
 from provisioner_core.session import Provisioning
 from provisioner_core.simple import SimpleProvisioner, provisioner
 from provisioner_core.spec import Concurrency, ProvisionerSpec
@@ -64,6 +65,7 @@ from provisioner_core.state import DEFAULT_WORKSPACE, StateLocation, locate
 from provisioner_core.state.backend_types import BackendType, DefaultsContext, NameRule, install_hint
 from provisioner_core.terraform import TerraformRun, run_terraform
 from provisioner_core.terraform.files import BACKEND_FILE, backend_config
+from provisioner_core.terraform.initialised import initialised_backend
 from provisioner_core.terraform.process import find_binary as find_terraform_binary
 from provisioner_core.terraform.process import run as run_process
 from provisioner_core.version import API_VERSION, distribution_version
@@ -100,6 +102,7 @@ __all__ = [
     "ChangeRecorder",
     "CliState",
     "ClientCache",
+    "ComponentSection",
     "Concurrency",
     "ConfigError",
     "CredentialProvider",
@@ -140,6 +143,7 @@ __all__ = [
     "get_logger",
     "hookimpl",
     "hookspec",
+    "initialised_backend",
     "install_hint",
     "is_secret_key",
     "json_schema",

@@ -5,7 +5,7 @@ Four kinds, by purpose:
 * **registration** hooks: every plugin's results are collected, after all plugins have
   loaded, so the order plugins load in never matters (``register_provisioner``,
   ``register_events``, ``register_backend_types``, ``register_credential_providers``,
-  ``register_commands``, ``register_hookspecs``);
+  ``register_component_sections``, ``register_commands``, ``register_hookspecs``);
 * a **validation** hook, ``validate_component``: every implementation runs before anything
   runs for a component; raising refuses it;
 * **lifecycle** hooks, one per event (``before_terraform_init`` …): generated from one table
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from provisioner_core.auth import AuthContext, CredentialProvider
     from provisioner_core.cache import ClientCache
     from provisioner_core.results import ProvisionResult
+    from provisioner_core.sections import ComponentSection
     from provisioner_core.spec import ProvisionerSpec
     from provisioner_core.stacks.component import ResolvedComponent
     from provisioner_core.stacks.config import ProjectConfig
@@ -92,6 +93,16 @@ def register_backend_types() -> Sequence[BackendType]:
 @hookspec
 def register_credential_providers() -> Sequence[CredentialProvider]:
     """Declare credential providers: one per ``auth.providers.<name>.type`` this plugin builds."""
+    return ()
+
+
+@hookspec
+def register_component_sections() -> Sequence[ComponentSection]:
+    """Declare top-level component sections this plugin reads (Atmos's ``source:``): merged like ``vars``.
+
+    Provisioners find them in ``component.plugin_sections``; ``enables="<type>"`` makes a
+    component that sets the section run that provisioner type unless it says ``enabled: false``.
+    """
     return ()
 
 

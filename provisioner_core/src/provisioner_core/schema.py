@@ -20,7 +20,8 @@ import difflib
 import enum
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableSequence, Sequence
+from collections.abc import Set as AbstractSet
 from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -59,6 +60,53 @@ def _strict(kind: type[Any], name: str) -> Any:
     return structure
 
 
+def _is_collection(kind: Any) -> bool:
+    """list/tuple[X, ...]/set/frozenset/Sequence of X (not a fixed-length tuple)."""
+    origin, args = get_origin(kind), get_args(kind)
+    if origin is tuple:
+        return len(args) == 2 and args[1] is Ellipsis
+    return origin in (list, set, frozenset, Sequence, MutableSequence, AbstractSet)
+
+
+def _collection(kind: Any, converter: Any) -> Any:
+    """cattrs would iterate a string into characters: a list option must get a YAML list."""
+    from cattrs.cols import list_structure_factory
+
+    origin, args = get_origin(kind), get_args(kind)
+    item = args[0] if args else Any
+    items = list_structure_factory(list[item], converter)  # type: ignore[valid-type]
+    build: Any = {tuple: tuple, set: set, frozenset: frozenset, AbstractSet: frozenset, Sequence: tuple}.get(origin, list)
+
+    def structure(value: Any, _: Any) -> Any:
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple, set, frozenset)):
+            raise TypeError(f"must be a list, got {type(value).__name__} {value!r}")
+        return build(items(value, list[item]))  # type: ignore[valid-type]
+
+    return structure
+
+
+def _is_union(kind: Any) -> bool:
+    return get_origin(kind) in (Union, types.UnionType) and len([a for a in get_args(kind) if a is not type(None)]) > 1
+
+
+def _union(kind: Any, converter: Any) -> Any:
+    """``str | dict[str, Any]`` and the like: the first member the value fits, in declaration order."""
+    members = [a for a in get_args(kind) if a is not type(None)]
+    optional = len(members) != len(get_args(kind))
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None and optional:
+            return None
+        for member in members:
+            try:
+                return converter.structure(value, member)
+            except Exception:  # noqa: BLE001 - not this member; the next one may fit
+                continue
+        raise TypeError(f"must be {_type_text(kind)}, got {type(value).__name__} {value!r}")
+
+    return structure
+
+
 @cache
 def _converter() -> Any:
     import cattrs
@@ -66,6 +114,8 @@ def _converter() -> Any:
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     for kind, name in ((str, "a string"), (int, "an integer"), (float, "a number"), (bool, "true or false")):
         converter.register_structure_hook(kind, _strict(kind, name))
+    converter.register_structure_hook_factory(_is_collection, _collection)
+    converter.register_structure_hook_factory(_is_union, _union)
     return converter
 
 

@@ -45,9 +45,9 @@ class Provisioning:
 
     @property
     def stacks(self) -> StackRepository:
-        """The project's stacks, resolved with the registered backend types' defaults."""
+        """The project's stacks, resolved with the registered backend types' defaults and component sections."""
         if self._stacks is None:
-            self._stacks = StackRepository(self.config, self.cache, self.registry.backend_types())
+            self._stacks = StackRepository(self.config, self.cache, self.registry.backend_types(), self.registry.component_sections())
         return self._stacks
 
     # --- components and auth ------------------------------------------------------------
@@ -160,15 +160,20 @@ class Provisioning:
         Runs the type at ``manual.provision`` when it declares it, otherwise at each event it
         declares, in flow order.
         """
+        return self.provision_component(provisioner_type, self.component(stack, name), dry_run=dry_run)
+
+    def provision_component(self, provisioner_type: str, component: ResolvedComponent, *, dry_run: bool = False) -> list[Outcome]:
+        """``provision`` for a component the caller built rather than one read from the stacks
+        (e.g. a plain terraform folder's backend): the same checks, state guard, events and order."""
+        self._learn_secrets(component)
         if provisioner_type not in self.registry.provisioner_types():
             # Not installed: a component that enables it gets the install line, any other word a close match.
-            component = self.component(stack, name)
             if component.provision_options(provisioner_type):
                 check_enabled_types(self.registry, component, provisioner_type)
             self.check_type(provisioner_type)
-        component = self.component(stack, name)
         self.check_runnable(component, provisioner_type)
-        prepare(self, component, provisioner_type)
+        # Without a stacks folder (a plain terraform project) no stack component can share its state.
+        prepare(self, component, provisioner_type, guard=self.config.stacks_base_path.is_dir())
         auth = self.auth(component)
         outcomes: list[Outcome] = []
         for event in explicit_events(self.registry, provisioner_type):

@@ -13,7 +13,7 @@ Most provisioners run the same function at every event they declare. Instead of 
 ``run`` may take any subset of the lifecycle arguments (``component``, ``auth``, ``options``,
 ``dry_run``, ``clients``, ``event``, ``spec``, ``project_root``), exactly as a hook
 implementation may. The keyword arguments register the rest of what a distribution provides:
-its backend types, credential providers, events and CLI commands.
+its backend types, credential providers, events, component sections and CLI commands.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from provisioner_core.auth.credentials import CredentialProvider
 from provisioner_core.events import EventSpec
 from provisioner_core.hookspecs import LIFECYCLE_ARGS, hookimpl
 from provisioner_core.results import ProvisionResult
+from provisioner_core.sections import ComponentSection
 from provisioner_core.spec import ProvisionerSpec
 from provisioner_core.state.backend_types import BackendType
 from provisioner_core.version import API_VERSION
@@ -47,6 +48,7 @@ class SimpleProvisioner:
         backend_types: Sequence[BackendType] = (),
         credential_providers: Sequence[CredentialProvider] = (),
         events: Sequence[EventSpec] = (),
+        sections: Sequence[ComponentSection] = (),
         commands: Callable[[click.Group], None] | None = None,
         requires_api: str = API_VERSION,
     ) -> None:
@@ -56,6 +58,7 @@ class SimpleProvisioner:
         self._backend_types = tuple(backend_types)
         self._credential_providers = tuple(credential_providers)
         self._events = tuple(events)
+        self._sections = tuple(sections)
         self._commands = commands
         wanted = list(inspect.signature(run).parameters)
         unknown = [name for name in wanted if name not in LIFECYCLE_ARGS]
@@ -88,6 +91,10 @@ class SimpleProvisioner:
     def register_events(self) -> Sequence[EventSpec]:
         return self._events
 
+    @hookimpl
+    def register_component_sections(self) -> Sequence[ComponentSection]:
+        return self._sections
+
     def __repr__(self) -> str:
         return f"<provisioner {self.spec.name}>"
 
@@ -99,17 +106,19 @@ def provisioner(
     backend_types: Sequence[BackendType] = (),
     credential_providers: Sequence[CredentialProvider] = (),
     events: Sequence[EventSpec] = (),
+    sections: Sequence[ComponentSection] = (),
     commands: Callable[[click.Group], None] | None = None,
     requires_api: str = API_VERSION,
 ) -> SimpleProvisioner:
     """A plugin object that declares ``spec`` and calls ``run`` at each of ``spec.events``.
 
-    ``backend_types``, ``credential_providers``, ``events``: registered as the matching
-    ``register_*`` hooks would; ``commands(cli)``: adds CLI commands; ``requires_api``: the
+    ``backend_types``, ``credential_providers``, ``events``, ``sections``: registered as the
+    matching ``register_*`` hooks would; ``commands(cli)``: adds CLI commands; ``requires_api``: the
     plugin API this plugin was written for (default: the installed core's).
     """
     return SimpleProvisioner(
-        spec, run, backend_types=backend_types, credential_providers=credential_providers, events=events, commands=commands, requires_api=requires_api
+        spec, run, backend_types=backend_types, credential_providers=credential_providers, events=events, sections=sections, commands=commands,
+        requires_api=requires_api,
     )
 
 

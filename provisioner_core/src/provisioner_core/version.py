@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from importlib import metadata
 
-API_VERSION = "1.0"
+API_VERSION = "1.1"  # 1.1: register_component_sections (ComponentSection, ResolvedComponent.plugin_sections)
 
 
 def distribution_version(name: str = "provisioner-core") -> str:

@@ -2,12 +2,15 @@
 
 Modules, one concern each: ``names`` (environment names, provider name limits),
 ``substitute`` (name-part substitution), ``policy`` (the ``environments:`` policy),
-``layouts`` (finding an environment's files), ``yaml_clone`` and ``tfvars`` (cloning each
-layout's files), ``preview`` and ``units`` (resolving and pairing both environments),
-``state`` (state locations), ``mapping`` (the mapping table and name rules), ``plan``
-(frozen plan values), ``planner``, ``writer`` (atomic writes, locks), ``hooks`` (env hooks),
-``create``, ``verify``, ``destroy``, ``order``; presentation in ``cli`` and ``report``; the plugin
-(commands, env hooks, the placeholder check) in ``plugin``.
+``layouts`` (an environment's files by exact identity), ``hcl`` (reading HCL files),
+``yaml_clone`` and ``tfvars`` (cloning each layout's files), ``preview`` and ``units``
+(resolving and pairing both environments), ``state`` (state locations), ``backends``
+(provisioning and checking backends), ``inventory`` (resource blocks and their counts),
+``mapping`` (the mapping table, name rules, cost), ``secrets`` (references, secrets hooks),
+``commands`` (commands per environment, shared folders), ``plainrun``, ``live``
+(``verify --live``), ``plan`` (frozen plan values), ``planner``, ``writer`` (atomic writes,
+locks), ``hooks`` (env hooks), ``create``, ``verify``, ``destroy``, ``order``; presentation in
+``cli`` and ``report``; the plugin (commands, env hooks, the placeholder check) in ``plugin``.
 """
 
 from typing import Any
@@ -23,6 +26,8 @@ _EXPORTS = {
     "EnvironmentPlan": "provisioner_env.plan",
     "build_plan": "provisioner_env.planner",
     "EnvironmentPolicy": "provisioner_env.policy",
+    "SecretReference": "provisioner_env.secrets",
+    "SecretStored": "provisioner_env.secrets",
     "load_policy": "provisioner_env.policy",
     "substitute": "provisioner_env.substitute",
     "VerifyResult": "provisioner_env.verify",

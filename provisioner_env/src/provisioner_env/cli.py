@@ -51,20 +51,46 @@ def create_command(ctx: click.Context, target: str, source: str | None, dry_run:
         state.console.result(create_text(result))
 
 
+@env_group.command("backends")
+@click.argument("target")
+@click.option("--dry-run", is_flag=True, help="Only show what the backend provisioners would create or change.")
+@OUTPUT
+@click.pass_context
+def backends_command(ctx: click.Context, target: str, dry_run: bool, output: str) -> None:
+    """Provision the state backends of environment TARGET (Atmos components that enable
+    provision.backend, and plain folders' backend.<env>.hcl), as create --provision does."""
+    from provisioner_core import render_outcomes
+    from provisioner_env.backends import environment_backends
+
+    state = state_of(ctx)
+    state.console.quiet = state.console.quiet or output == "json"
+    outcomes = environment_backends(state.provisioning, target, dry_run=dry_run, status=state.console.status)
+    if output == "json":
+        state.console.json({"target": target, "dry_run": dry_run, "results": [o.to_dict() for o in outcomes], "ok": True})
+    else:
+        state.console.result(render_outcomes(outcomes, dry_run) if outcomes else f"Environment {target}: no backend to provision.")
+
+
 @env_group.command("verify")
 @click.argument("target")
 @click.option("--against", "against", default=None, metavar="SOURCE", help="The environment TARGET was cloned from (default: environments.default_source, else dev).")
 @click.option("--check-backends", is_flag=True, help="Also check that the target's state backends exist (a dry run of the backend provisioners).")
+@click.option("--live", is_flag=True, help="Check against the real backends: backends exist, state objects (applied or not), secrets set; after destroy, leftovers.")
+@click.option("--plan", "plan", is_flag=True, help="With --live: also run terraform plan -detailed-exitcode per component (runs terraform).")
 @OUTPUT
 @click.pass_context
-def verify_command(ctx: click.Context, target: str, against: str | None, check_backends: bool, output: str) -> None:
+def verify_command(ctx: click.Context, target: str, against: str | None, check_backends: bool, live: bool, plan: bool, output: str) -> None:
     """Check TARGET's invariants against SOURCE; exit 2 listing every violation."""
+    from provisioner_core import ConfigError as UsageProblem
     from provisioner_env.report import verify_text
     from provisioner_env.verify import verify_environment
 
+    if plan and not live:
+        raise UsageProblem("--plan needs --live", hint="Run `provision env verify TARGET --live --plan`.")
     state = state_of(ctx)
     state.console.quiet = state.console.quiet or output == "json"
-    result = verify_environment(state.provisioning, target, against, check_backends=check_backends)
+    result = verify_environment(state.provisioning, target, against, check_backends=check_backends, live=live, plan=plan, out=sys.stderr,
+                                status=state.console.status)
     if output == "json":
         state.console.json(result.to_dict())
     else:

@@ -7,10 +7,13 @@ from typing import Any
 
 from attrs import define, field
 
-from provisioner_core import Outcome, ProvisionerError, Provisioning, ResourceConflict
+from provisioner_core import Outcome, Provisioning, ResourceConflict
+from provisioner_env.backends import needs_backend, provision_backends
 from provisioner_env.hooks import call_env_hook
 from provisioner_env.plan import EnvironmentPlan
-from provisioner_env.planner import build_plan
+from provisioner_env.planner import build_plan, secret_items
+from provisioner_env.policy import load_policy
+from provisioner_env.secrets import SecretStored, hook_results, stored_text
 from provisioner_env.writer import environment_lock, write_all
 
 
@@ -21,6 +24,13 @@ class CreateResult:
     written: list[str] = field(factory=list)
     outcomes: list[Outcome] = field(factory=list)
     warnings: list[str] = field(factory=list)
+    stored: list[SecretStored] = field(factory=list)  # what secrets plugins did with the target's references
+
+    @property
+    def checklist(self) -> list[str]:
+        """The plan's checklist, each secret's line saying where a secrets plugin stored it."""
+        planned = secret_items(self.plan.references, ())
+        return secret_items(self.plan.references, self.stored) + [item for item in self.plan.checklist if item not in planned]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -29,6 +39,8 @@ class CreateResult:
             "written": self.written,
             "provisioned": [o.to_dict() for o in self.outcomes],
             "warnings": [*self.plan.warnings, *self.warnings],
+            "checklist": self.checklist,
+            "secrets": [{**r.to_dict(), "stored": stored_text(self.stored, r.variable)} for r in self.plan.references],
             "ok": True,
         }
 
@@ -48,8 +60,10 @@ def create_environment(
     plan = build_plan(provisioning, source, target, force=force, provision=provision)
     provisioning.redactor.add(plan.secrets)
     result = CreateResult(plan, dry_run)
-    if provision and not plan.components:
-        result.warnings.append("--provision: no component of the target enables provision.backend; nothing to provision")
+    policy = load_policy(provisioning.config)
+    plain = [f.folder for f in plan.folders if needs_backend(f.backend_type)]
+    if provision and not plan.components and not plain:
+        result.warnings.append("--provision: no component of the target enables provision.backend and no plain folder has a backend to create; nothing to provision")
     if dry_run:
         return result
     root = provisioning.config.root
@@ -65,22 +79,12 @@ def create_environment(
         call_env_hook(provisioning.registry, "before_env_create", plan=plan, config=provisioning.config)
         result.written = write_all(root, plan.files, force=force)
     status(f"Wrote {len(result.written)} file(s) for environment {plan.target}")
-    if provision and plan.components:
-        result.outcomes = provision_backends(provisioning, plan, status)
+    if provision or (plain and policy.terraform.backend_enabled()):
+        result.outcomes = provision_backends(provisioning, plan.target, policy, components=plan.components if provision else (),
+                                             folders=plain, force_plain=provision, status=status)
+    if plan.references:
+        found = hook_results(provisioning.registry, "env_secrets_create", environment=plan.target, source=plan.source, references=list(plan.references),
+                             config=provisioning.config)
+        result.stored = [s for s in found if isinstance(s, SecretStored)]
     call_env_hook(provisioning.registry, "after_env_create", plan=plan, config=provisioning.config, written=list(result.written), outcomes=list(result.outcomes))
     return result
-
-
-def provision_backends(provisioning: Provisioning, plan: EnvironmentPlan, status: Callable[[str], None]) -> list[Outcome]:
-    """Run the backend provisioners of the new stacks (read fresh from disk), in component order."""
-    fresh = Provisioning(provisioning.config, provisioning.registry)
-    fresh.redactor = provisioning.redactor  # one redactor: every secret seen is masked in the output
-    outcomes: list[Outcome] = []
-    for stack, component in plan.components:
-        status(f"Provisioning the backend of {component} in {stack}...")
-        try:
-            outcomes += fresh.provision("backend", stack, component)
-        except ProvisionerError as error:
-            error.hints = (*error.hints, f"The files of {plan.target} are written; provision again with `provision backend {component} -s {stack}`.")
-            raise
-    return outcomes

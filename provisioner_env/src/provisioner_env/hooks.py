@@ -22,8 +22,9 @@ class EnvHookFailed(ProvisionerError):
         self.cause = cause
 
 
-def call_env_hook(registry: PluginRegistry, hook: str, **kwargs: Any) -> None:
-    """``registry.pm.hook.<hook>(**kwargs)``; an exception is re-raised as EnvHookFailed naming the plugin."""
+def call_env_hook(registry: PluginRegistry, hook: str, **kwargs: Any) -> Any:
+    """``registry.pm.hook.<hook>(**kwargs)`` (every result, or the first for a firstresult hook); an exception
+    is re-raised as EnvHookFailed naming the plugin."""
     registry.load()
     if not hasattr(registry.pm.hook, hook):
         # A registry built without this plugin (a Python tool calling env directly): its hooks still exist.
@@ -32,7 +33,7 @@ def call_env_hook(registry: PluginRegistry, hook: str, **kwargs: Any) -> None:
         registry.pm.add_hookspecs(hookspecs)
     caller = getattr(registry.pm.hook, hook)
     try:
-        caller(**kwargs)
+        return caller(**kwargs)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - attribute every failure to its plugin

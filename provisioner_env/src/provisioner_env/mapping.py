@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
 
 from attrs import frozen
 
-from provisioner_core import BackendType, NameRule
+from provisioner_core import BackendType, ConfigError, NameRule
+from provisioner_env.inventory import PAID_KINDS, CodeResource, Count, code_of, count_of
+from provisioner_env.layouts import TFVARS
 from provisioner_env.names import name_problems
 from provisioner_env.plan import CLONE_RENAME, NEW_PAID, SEPARATE_STATE, SHARED, CostLine, CostReport, MappingRow
 from provisioner_env.policy import ISOLATED, EnvironmentPolicy, ResourcePolicy, render_name
+from provisioner_env.policy import SHARED as SHARED_KIND
 from provisioner_env.units import Side, Unit
 
 NAME_LIMIT = "name-limit"
@@ -73,14 +78,16 @@ def mapping_rows(units: Iterable[Unit], policy: EnvironmentPolicy, backend_types
                 continue
             for source_name, target_name in name_pairs(resource, unit.source, target):
                 if resource.isolation == ISOLATED:
-                    action = NEW_PAID if resource.monthly_cost > 0 else CLONE_RENAME
-                    if source_name == target_name and (resource.label, source_name, target_name) not in seen:
-                        findings.append(Finding(SAME_NAME, f"isolated resource {resource.label} ({resource.type}) keeps the name '{source_name}' in both environments ({where})"))
+                    action = NEW_PAID if (resource.monthly_cost or 0) > 0 else CLONE_RENAME
+                    same = source_name.lower() == target_name.lower() if resource.ignores_case else source_name == target_name
+                    if same and (resource.label, source_name, target_name) not in seen:
+                        differs = f" ('{target_name}' is the same name to {resource.type}, which ignores case)" if source_name != target_name else ""
+                        findings.append(Finding(SAME_NAME, f"isolated resource {resource.label} ({resource.type}) keeps the name '{source_name}' in both environments{differs} ({where})"))
                 else:
                     action = SHARED
                     if source_name != target_name and (resource.label, source_name, target_name) not in seen:
                         warnings.append(f"shared resource {resource.label} gets another name in the target ('{source_name}' -> '{target_name}'): it would not be shared")
-                add(MappingRow(resource.type, source_name, target_name, action, where, resource.monthly_cost if resource.isolation == ISOLATED else 0.0, resource.label), resource.max_length)
+                add(MappingRow(resource.type, source_name, target_name, action, where, (resource.monthly_cost or 0.0) if resource.isolation == ISOLATED else 0.0, resource.label), resource.max_length)
         definition = backend_types.get(target.backend_type or "")
         for setting, rule in (definition.name_rules if definition is not None else {}).items():
             source_value, target_value = unit.source.backend.get(setting), target.backend.get(setting)
@@ -93,8 +100,69 @@ def mapping_rows(units: Iterable[Unit], policy: EnvironmentPolicy, backend_types
     return rows, findings, warnings
 
 
-def cost_report(policy: EnvironmentPolicy) -> CostReport:
-    """Each policy resource's monthly cost; isolated ones add theirs to the target."""
-    return CostReport(tuple(
-        CostLine(r.label, r.type, r.isolation, r.monthly_cost, r.monthly_cost if r.isolation == ISOLATED else 0.0) for r in policy.resources
-    ))
+def cost_report(units: Iterable[Unit], policy: EnvironmentPolicy, root: Path, source: str) -> tuple[CostReport, list[str]]:
+    """What the target adds per month, counted from what the source has; and warnings (code that could not be read).
+
+    Per component: each isolated policy kind's instances (the ``resource`` blocks of its type
+    in the component's code, ``count``/``for_each`` evaluated from the environment's vars; else
+    the names its templates and vars render), times its declared price. A kind found nowhere
+    is not charged. A kind that bills while idle without a declared price makes the total
+    unknown, and is listed; shared kinds add nothing.
+    """
+    code: dict[Path, tuple[list[CodeResource], dict[str, Any]]] = {}
+    lines: list[CostLine] = []
+    warnings: list[str] = []
+    found: set[str] = set()
+    named: dict[str, set[str]] = {}  # label -> names already counted (one name is one resource, whichever component renders it)
+    for unit in units:
+        side = unit.target or unit.source
+        folder = root / unit.source.folder
+        if folder not in code:
+            try:
+                code[folder] = code_of(folder, root) if folder.is_dir() else ([], {})
+            except ConfigError as error:
+                warnings.append(f"cost: {error.message}; its resources are not counted")
+                code[folder] = ([], {})
+        resources, defaults = code[folder]
+        origin = side.file if unit.layout == TFVARS else f"stack {side.stack}"
+        component = unit.source.folder if unit.layout == TFVARS else unit.source.label
+        counts: dict[str, list[tuple[CodeResource, Count]]] = {}
+        for resource in resources:
+            counts.setdefault(resource.type, []).append((resource, count_of(resource, side.vars, defaults, origin)))
+        covered: set[str] = set()
+        for kind in policy.resources:
+            if kind.component is not None and kind.component != unit.name:
+                continue
+            covered.add(kind.type)
+            if kind.type in counts:
+                instances, how = _counted(counts[kind.type])
+            else:
+                names = sorted(set(policy_names(kind, unit.source)) - named.setdefault(kind.label, set()))
+                named[kind.label].update(names)
+                instances, how = len(names), ("named " + ", ".join(names)) if names else ""
+            if kind.isolation == SHARED_KIND:
+                continue
+            if not instances:
+                continue
+            found.add(kind.label)
+            price = kind.monthly_cost if kind.monthly_cost is not None else (None if kind.type in PAID_KINDS else 0.0)
+            lines.append(CostLine(kind.label, kind.type, ISOLATED, price, None if price is None else round(price * instances, 2), instances, component, how))
+        for kind_type, counted in counts.items():
+            if kind_type in covered or kind_type not in PAID_KINDS:
+                continue
+            instances, how = _counted(counted)
+            if instances:
+                lines.append(CostLine(kind_type, kind_type, ISOLATED, None, None, instances, component, f"{how} ({counted[0][0].where})"))
+    for kind in policy.resources:
+        if kind.isolation == SHARED_KIND:
+            lines.append(CostLine(kind.label, kind.type, SHARED_KIND, kind.monthly_cost, 0.0, 0, "", "one for all environments"))
+    absent = tuple(f"{k.label} ({k.type})" for k in policy.resources if k.isolation == ISOLATED and k.label not in found)
+    priced = any(k.monthly_cost is not None for k in policy.resources)
+    return CostReport(tuple(lines), absent, priced, source), warnings
+
+
+def _counted(counted: list[tuple[CodeResource, Count]]) -> tuple[int, str]:
+    """Instances of one kind in a component (a count that cannot be evaluated counts as one)."""
+    total = sum(1 if c.instances is None else c.instances for _, c in counted)
+    how = "; ".join(f"{r.name}: {c.how}" + (", counted as 1" if c.instances is None else "") for r, c in counted)
+    return total, how

@@ -73,6 +73,21 @@ NAME_RULES: Mapping[str, NameRule] = {
     "azurerm_key_vault": NameRule(24, 3, r"[A-Za-z](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*", "letters, digits and single hyphens; starts with a letter"),
 }
 
+# Kinds whose names the provider compares without case (IAM names are unique ignoring case; RDS and
+# ElastiCache identifiers are stored lowercased; Azure resource names and DNS names are case-insensitive):
+# `Acme-Role-DEV` and `acme-role-dev` are one resource there.
+CASE_INSENSITIVE_KINDS = frozenset({
+    "aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_policy", "aws_iam_instance_profile",
+    "aws_rds_cluster", "aws_rds_cluster_instance", "aws_db_instance", "aws_db_subnet_group", "aws_db_parameter_group",
+    "aws_elasticache_cluster", "aws_elasticache_replication_group", "aws_route53_zone", "google_dns_managed_zone",
+})  # fmt: skip
+
+
+def case_insensitive(resource_type: str) -> bool:
+    """True when the provider compares ``resource_type``'s names without case (every ``azurerm_`` kind: ARM names are)."""
+    return resource_type in CASE_INSENSITIVE_KINDS or resource_type.startswith("azurerm_")
+
+
 def name_problems(resource_type: str, name: str, max_length: int | None = None, rule: NameRule | None = None) -> list[str]:
     """What is wrong with ``name`` for ``resource_type`` (empty when it is fine or the type is unknown)."""
     rule = rule or NAME_RULES.get(resource_type)

@@ -11,6 +11,9 @@ from typing import Any
 
 from attrs import field, frozen, validators
 
+from provisioner_env.commands import Commands
+from provisioner_env.secrets import SecretReference
+from provisioner_env.units import Unit
 from provisioner_env.values import PLACEHOLDER, ValueChange
 
 CLONE_RENAME = "clone+rename"
@@ -41,35 +44,70 @@ class MappingRow:
 
 @frozen
 class CostLine:
-    """One resource kind of the policy: what one environment of it costs, and what the target adds."""
+    """One kind of resource in one component of the source: how many the target gets and what they add per month."""
 
-    label: str
+    label: str  # the policy entry, or the resource type when no policy entry names it
     type: str
     isolation: str
-    monthly_cost: float
-    delta: float
+    monthly_cost: float | None  # one instance, USD per month; None: no price declared
+    delta: float | None  # what the target adds; None: unknown
+    instances: int = 1
+    component: str = ""  # the source's component (stack/component or var file)
+    how: str = ""  # how the instances were counted
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "type": self.type, "isolation": self.isolation, "monthly_cost": self.monthly_cost, "delta": self.delta}
+        return {"label": self.label, "type": self.type, "isolation": self.isolation, "monthly_cost": self.monthly_cost, "delta": self.delta,
+                "instances": self.instances, "component": self.component, "counted": self.how}
+
+    def text(self) -> str:
+        if self.isolation != "isolated":
+            price = f", ${self.monthly_cost:,.2f}/month" if self.monthly_cost else ""
+            return f"{self.label} ({self.type}): shared{price}, one for all environments -> +$0.00"
+        where = f" in {self.component}" if self.component else ""
+        each = "price unknown" if self.monthly_cost is None else f"${self.monthly_cost:,.2f}/month"
+        total = "unknown" if self.delta is None else f"+${self.delta:,.2f}"
+        return f"{self.label} ({self.type}){where}: {self.instances} x {each} -> {total}" + (f" ({self.how})" if self.how else "")
 
 
 @frozen
 class CostReport:
+    """What the target adds per month; ``delta`` is None (unknown) when a paid kind has no declared price or nothing is priced."""
+
     lines: tuple[CostLine, ...] = ()
+    absent: tuple[str, ...] = ()  # isolated policy kinds the source does not have: not charged
+    priced: bool = False  # the policy declares at least one price
+    source: str = ""
 
     @property
-    def delta(self) -> float:
-        return round(sum(line.delta for line in self.lines), 2)
+    def known_delta(self) -> float:
+        return round(sum(line.delta for line in self.lines if line.delta is not None), 2)
+
+    @property
+    def unpriced(self) -> tuple[str, ...]:
+        """The paid kinds found whose price is not declared."""
+        return tuple(dict.fromkeys(f"{line.label} in {line.component}" for line in self.lines if line.delta is None))
+
+    @property
+    def delta(self) -> float | None:
+        return self.known_delta if self.priced and not self.unpriced else None
+
+    def headline(self, target: str) -> str:
+        if self.delta is not None:
+            return f"+${self.delta:,.2f}/month for {target}"
+        at_least = f" (at least +${self.known_delta:,.2f}/month)" if self.known_delta else ""
+        if not self.priced:
+            found = f"; paid kinds found: {', '.join(self.unpriced)}" if self.unpriced else ""
+            return f"unknown for {target}: no prices declared (environments.resources.<kind>.monthly_cost){found}"
+        return f"unknown for {target}{at_least}: no price declared for {', '.join(self.unpriced)}"
 
     def warnings(self, target: str) -> list[str]:
-        return [
-            f"{line.label} ({line.type}) is isolated: {target} gets its own, about +${line.delta:,.2f}/month"
-            for line in self.lines
-            if line.delta > 0
-        ]
+        return [f"{line.label} ({line.type}) is isolated: {target} gets its own, about +${line.delta:,.2f}/month"
+                + (f" ({line.instances} instances)" if line.instances > 1 else "") for line in self.lines if line.delta]
 
     def to_dict(self, target: str) -> dict[str, Any]:
-        return {"delta_per_month": self.delta, "currency": "USD", "lines": [line.to_dict() for line in self.lines], "warnings": self.warnings(target)}
+        return {"delta_per_month": self.delta, "known_delta_per_month": self.known_delta, "currency": "USD", "summary": self.headline(target),
+                "lines": [line.to_dict() for line in self.lines], "absent": list(self.absent), "unpriced": list(self.unpriced),
+                "warnings": self.warnings(target)}
 
 
 @frozen
@@ -114,6 +152,19 @@ class Inventory:
 
 
 @frozen
+class PlainFolder:
+    """One plain terraform folder of an environment: its backend type and files (relative to the project root)."""
+
+    folder: str
+    backend_type: str | None
+    varfiles: tuple[str, ...]
+    backend_files: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"folder": self.folder, "backend_type": self.backend_type, "var_files": list(self.varfiles), "backend_files": list(self.backend_files)}
+
+
+@frozen
 class EnvironmentPlan:
     """Everything ``create`` will write and report, computed before any write."""
 
@@ -129,9 +180,13 @@ class EnvironmentPlan:
     checklist: tuple[str, ...]
     files: tuple[FileChange, ...]
     components: tuple[tuple[str, str], ...]  # (stack, component) of the target whose backends --provision creates, in order
+    folders: tuple[PlainFolder, ...] = ()  # the target's plain terraform folders
+    commands: tuple[Commands, ...] = ()  # init/plan/apply per component of the target, then of the source
+    references: tuple[SecretReference, ...] = ()  # the target's isolated values, written as references to variables
     changes: tuple[ValueChange, ...] = ()
     warnings: tuple[str, ...] = ()
     secrets: frozenset[str] = field(default=frozenset(), eq=False, repr=False)  # values to mask in every output
+    units: tuple[Unit, ...] = field(default=(), eq=False, repr=False)  # both environments' components (verify --live after destroy)
 
     @property
     def placeholders(self) -> tuple[ValueChange, ...]:
@@ -150,7 +205,10 @@ class EnvironmentPlan:
             "cost": self.cost.to_dict(self.target),
             "checklist": list(self.checklist),
             "placeholders": [{"file": c.file, "path": c.path, "key": c.key, "value": c.new} for c in self.placeholders],
+            "secrets": [r.to_dict() for r in self.references],
             "files": [f.to_dict(diff=diff) for f in self.files],
             "components": [{"stack": s, "component": c} for s, c in self.components],
+            "folders": [f.to_dict() for f in self.folders],
+            "commands": {env: [c.to_dict() for c in self.commands if c.environment == env] for env in (self.target, self.source)},
             "warnings": list(self.warnings),
         }

@@ -13,6 +13,12 @@
       keys:
         LINE_CHANNEL_ACCESS_TOKEN: {isolation: isolated, hint: "issue a token for a new LINE channel"}
         OPENROUTER_API_KEY: shared
+      terraform:                       # plain terraform folders (terraform.<env>.tfvars + backend.<env>.hcl)
+        provision:
+          backend: {enabled: true}     # provision backend.<env>.hcl's backend on create
+        auth:
+          providers:
+            aws: {type: profile, profile: dev-admin}
 
 Reading it never talks to a cloud; it only validates and returns frozen values.
 """
@@ -27,7 +33,7 @@ from typing import Any
 from attrs import field, frozen, validators
 
 from provisioner_core import ConfigError, ProjectConfig, is_secret_key
-from provisioner_env.names import DEFAULT_MAX_ENV_LENGTH, NAME_RULES, normalise_env_name
+from provisioner_env.names import DEFAULT_MAX_ENV_LENGTH, NAME_RULES, case_insensitive, normalise_env_name
 
 ISOLATED = "isolated"
 SHARED = "shared"
@@ -39,9 +45,14 @@ _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}")
 # `auth` (who deploys) and `backend` (where state lives) are deployment plumbing, copied unless declared.
 APPLICATION_SECTIONS = frozenset({"vars", "env", "settings"})
 
-_TOP_KEYS = ("default_source", "protected", "naming", "resources", "keys")
+_TOP_KEYS = ("default_source", "protected", "naming", "resources", "keys", "terraform", "secrets", "destroy")
+_DESTROY_KEYS = ("backends",)
+DESTROY_BACKENDS = ("keep", "remove")
+_SECRETS_KEYS = ("variable", "yaml")
+YAML_REFERENCES = ("auto", "env", "placeholder")
+_TERRAFORM_KEYS = ("provision", "auth")
 _NAMING_KEYS = ("max_length", "pattern", "vars")
-_RESOURCE_KEYS = ("type", "isolation", "monthly_cost", "names", "vars", "component", "max_length", "hint")
+_RESOURCE_KEYS = ("type", "isolation", "monthly_cost", "names", "vars", "component", "max_length", "hint", "case_insensitive")
 _KEY_KEYS = ("isolation", "hint")
 
 
@@ -64,12 +75,17 @@ class ResourcePolicy:
     label: str
     type: str
     isolation: str = field(validator=_isolation)
-    monthly_cost: float = field(default=0.0, validator=validators.ge(0))
+    monthly_cost: float | None = field(default=None, validator=validators.optional(validators.ge(0)))  # None: no price declared
     names: tuple[str, ...] = ()  # templates over vars: "{namespace}-aurora-{stage}"
     vars: tuple[str, ...] = ()  # vars whose values are names of this type
     component: str | None = None  # only this component's vars (default: every component)
     max_length: int | None = None  # overrides the provider limit (or sets one for an unknown type)
     hint: str = ""
+    case_insensitive: bool | None = None  # the provider compares names without case (default: known from the type)
+
+    @property
+    def ignores_case(self) -> bool:
+        return self.case_insensitive if self.case_insensitive is not None else case_insensitive(self.type)
 
 
 @frozen
@@ -82,12 +98,35 @@ class KeyPolicy:
 
 
 @frozen
+class PlainFolders:
+    """``environments.terraform``: what plain terraform folders get that a stack would give a component."""
+
+    provision: Mapping[str, Any] = field(factory=dict)  # provision.<type> options, as in a stack
+    auth: Mapping[str, Any] = field(factory=dict)  # auth.providers, as in a stack
+
+    def backend_enabled(self) -> bool:
+        options = self.provision.get("backend")
+        return isinstance(options, Mapping) and options.get("enabled") is True
+
+
+@frozen
+class SecretsPolicy:
+    """``environments.secrets``: how isolated values are referenced instead of written."""
+
+    variable: str = "{ENV}_{KEY}"  # the environment variable an Atmos `!env` reference names
+    yaml: str = field(default="auto", validator=validators.in_(YAML_REFERENCES))  # auto: !env when the stack loader reads it, else a placeholder
+
+
+@frozen
 class EnvironmentPolicy:
     default_source: str = "dev"
     protected: tuple[str, ...] = DEFAULT_PROTECTED
     naming: NamingPolicy = NamingPolicy()
     resources: tuple[ResourcePolicy, ...] = ()
     keys: tuple[KeyPolicy, ...] = ()
+    terraform: PlainFolders = PlainFolders()
+    secrets: SecretsPolicy = SecretsPolicy()
+    destroy_backends: str = field(default="keep", validator=validators.in_(DESTROY_BACKENDS))  # environments.destroy.backends
 
     def key(self, name: str) -> KeyPolicy | None:
         """The declared policy of a key (case-insensitive: LINE_TOKEN also covers line_token)."""
@@ -113,6 +152,10 @@ class EnvironmentPolicy:
             return KeyPolicy(name, ISOLATED, "")
         return None
 
+    def ignores_case(self, name: str) -> bool:
+        """True for a var that names a resource whose provider compares names without case (substituted ignoring case)."""
+        return any(name in r.vars for r in self.resources if r.ignores_case)
+
     def is_shared_key(self, name: str) -> bool:
         """True for a key declared shared, or a var that names a shared resource (its value is never renamed)."""
         declared = self.key(name)
@@ -136,9 +179,53 @@ def load_policy(config: ProjectConfig) -> EnvironmentPolicy:
             naming=_naming(mapping.get("naming"), f"{where}.naming"),
             resources=tuple(_resource(label, value, f"{where}.resources.{label}") for label, value in _mapping(mapping.get("resources") or {}, f"{where}.resources").items()),
             keys=tuple(_key(name, value, f"{where}.keys.{name}") for name, value in _mapping(mapping.get("keys") or {}, f"{where}.keys").items()),
+            terraform=_plain_folders(mapping.get("terraform"), f"{where}.terraform"),
+            secrets=_secrets(mapping.get("secrets"), f"{where}.secrets"),
+            destroy_backends=_destroy_backends(mapping.get("destroy"), f"{where}.destroy"),
         )
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}", hint="See docs/environments.md for the policy schema.") from None
+
+
+def _plain_folders(raw: Any, where: str) -> PlainFolders:
+    if raw is None:
+        return PlainFolders()
+    mapping = _mapping(raw, where)
+    _known(mapping, _TERRAFORM_KEYS, where)
+    provision = _mapping(mapping.get("provision") or {}, f"{where}.provision")
+    for name, options in provision.items():
+        _mapping(options, f"{where}.provision.{name}")
+        enabled = options.get("enabled", False)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{where}.provision.{name}.enabled must be true or false, got {enabled!r}", hint="Write enabled: true (a YAML boolean).")
+    auth = _mapping(mapping.get("auth") or {}, f"{where}.auth")
+    return PlainFolders(dict(provision), dict(auth))
+
+
+def _destroy_backends(raw: Any, where: str) -> str:
+    if raw is None:
+        return "keep"
+    mapping = _mapping(raw, where)
+    _known(mapping, _DESTROY_KEYS, where)
+    value = mapping.get("backends", "keep")
+    if value not in DESTROY_BACKENDS:
+        raise ConfigError(f"{where}.backends must be keep or remove, got {value!r}",
+                          hint="keep: a destroyed environment's state backends stay (their history); remove: verify --live reports one that is left.")
+    return str(value)
+
+
+def _secrets(raw: Any, where: str) -> SecretsPolicy:
+    if raw is None:
+        return SecretsPolicy()
+    mapping = _mapping(raw, where)
+    _known(mapping, _SECRETS_KEYS, where)
+    variable = _string(mapping.get("variable", "{ENV}_{KEY}"), f"{where}.variable")
+    if "{KEY}" not in variable and "{key}" not in variable:
+        raise ConfigError(f"{where}.variable {variable!r} has no {{KEY}}: every secret would read one variable", hint='For example: variable: "{ENV}_{KEY}".')
+    yaml = mapping.get("yaml", "auto")
+    if yaml not in YAML_REFERENCES:
+        raise ConfigError(f"{where}.yaml must be one of {', '.join(YAML_REFERENCES)}, got {yaml!r}", hint="auto: `!env NAME` when the stack loader reads it, else a REQUIRED: placeholder.")
+    return SecretsPolicy(variable, yaml)
 
 
 def _naming(raw: Any, where: str) -> NamingPolicy:
@@ -167,8 +254,8 @@ def _resource(label: Any, raw: Any, where: str) -> ResourcePolicy:
     isolation = mapping.get("isolation")
     if isolation not in ISOLATIONS:
         raise ConfigError(f"{where}.isolation must be isolated or shared, got {isolation!r}", hint="isolated: one per environment; shared: one for all environments.")
-    cost = mapping.get("monthly_cost", 0)
-    if not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost < 0:
+    cost = mapping.get("monthly_cost")
+    if cost is not None and (not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost < 0):
         raise ConfigError(f"{where}.monthly_cost must be a number of USD per month (0 or more), got {cost!r}", hint="For example: monthly_cost: 43.")
     names = tuple(_strings(mapping.get("names", []), f"{where}.names"))
     for template in names:
@@ -179,16 +266,20 @@ def _resource(label: Any, raw: Any, where: str) -> ResourcePolicy:
     if max_length is not None and (not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 1):
         raise ConfigError(f"{where}.max_length must be a positive integer", hint="For example: max_length: 64.")
     component = mapping.get("component")
+    ignores_case = mapping.get("case_insensitive")
+    if ignores_case is not None and not isinstance(ignores_case, bool):
+        raise ConfigError(f"{where}.case_insensitive must be true or false, got {ignores_case!r}", hint="true: the provider compares these names without case.")
     return ResourcePolicy(
         label=str(label),
         type=resource_type,
         isolation=isolation,
-        monthly_cost=float(cost),
+        monthly_cost=None if cost is None else float(cost),
         names=names,
         vars=tuple(_strings(mapping.get("vars", []), f"{where}.vars")),
         component=None if component is None else _string(component, f"{where}.component"),
         max_length=max_length,
         hint=_string(mapping.get("hint", ""), f"{where}.hint"),
+        case_insensitive=ignores_case,
     )
 
 

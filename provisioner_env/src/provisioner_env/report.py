@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from provisioner_core import render_outcomes as outcomes_text
+from provisioner_env.commands import Commands
 from provisioner_env.create import CreateResult
 from provisioner_env.destroy import DestroyResult
 from provisioner_env.plan import EnvironmentPlan, MappingRow
@@ -35,7 +36,7 @@ def mapping_lines(rows: Sequence[MappingRow]) -> list[str]:
     return _table(table)
 
 
-def plan_lines(plan: EnvironmentPlan, *, dry_run: bool) -> list[str]:
+def plan_lines(plan: EnvironmentPlan, *, dry_run: bool, checklist: Sequence[str] | None = None) -> list[str]:
     inventory = plan.inventory
     lines = [f"Environment {plan.target} from {plan.source} ({', '.join(plan.layouts)} layout){'  [dry run: nothing written]' if dry_run else ''}", ""]
     lines += ["1. Inventory of " + plan.source]
@@ -49,22 +50,36 @@ def plan_lines(plan: EnvironmentPlan, *, dry_run: bool) -> list[str]:
     lines += ["3. Portable (copied as is)", *_bullets(plan.portable)]
     lines += ["   Context-bound (changed for " + plan.target + ")", *_bullets(plan.context_bound), ""]
     warnings = plan.cost.warnings(plan.target)
-    lines += [f"4. Cost: +${plan.cost.delta:,.2f}/month for {plan.target}"]
-    lines += [f"  {line.label} ({line.type}): {line.isolation}, ${line.monthly_cost:,.2f}/month per environment -> +${line.delta:,.2f}" for line in plan.cost.lines]
+    lines += [f"4. Cost: {plan.cost.headline(plan.target)}"]
+    lines += [f"  {line.text()}" for line in plan.cost.lines]
+    if plan.cost.absent:
+        lines += [f"  not in {plan.source}, not charged: {', '.join(plan.cost.absent)}"]
     lines += [f"  Warning: {w}" for w in warnings] + [""]
-    lines += ["5. Manual checklist", *_bullets(plan.checklist, mark="[ ]"), ""]
+    lines += ["5. Manual checklist", *_bullets(plan.checklist if checklist is None else checklist, mark="[ ]"), ""]
     lines += ["6. Files" + (" (would write)" if dry_run else "")]
     for change in plan.files:
         origin = f"from {change.source}" if change.source else "generated"
         lines.append(f"  {'~' if change.existing is not None else '+'} {change.target} ({origin}{', overwrites the existing file' if change.existing is not None else ''})")
+    lines += ["", "7. Commands per environment (a plain folder's init switches the whole folder to that environment's state)"]
+    lines += commands_lines(plan.commands)
     for warning in plan.warnings:
         lines.append(f"Warning: {warning}")
     return lines
 
 
+def commands_lines(commands: Sequence[Commands]) -> list[str]:
+    lines: list[str] = []
+    for env in dict.fromkeys(c.environment for c in commands):
+        lines.append(f"  {env}:")
+        for command in (c for c in commands if c.environment == env):
+            lines.append(f"    {command.component}:")
+            lines += [f"      {line}" for line in command.lines()]
+    return lines or ["  (none)"]
+
+
 def create_text(result: CreateResult) -> str:
     plan = result.plan
-    lines = plan_lines(plan, dry_run=result.dry_run)
+    lines = plan_lines(plan, dry_run=result.dry_run, checklist=result.checklist)
     for warning in result.warnings:
         lines.append(f"Warning: {warning}")
     if result.dry_run:
@@ -72,17 +87,23 @@ def create_text(result: CreateResult) -> str:
         lines += [change.diff.rstrip("\n") for change in plan.files]
         return "\n".join(lines)
     if result.outcomes:
-        lines += ["", "7. Backends provisioned", outcomes_text(result.outcomes)]
+        lines += ["", "8. Backends provisioned", outcomes_text(result.outcomes)]
     lines += ["", f"Created environment {plan.target}: {len(result.written)} file(s) written."
-              + (f" {len(plan.placeholders)} REQUIRED placeholder(s) to fill before terraform runs." if plan.placeholders else "")]
+              + (f" {len(plan.placeholders)} REQUIRED placeholder(s) to fill before terraform runs." if plan.placeholders else "")
+              + (f" {len(plan.references)} secret(s) to set: {', '.join(r.variable for r in plan.references)}." if plan.references else "")]
     return "\n".join(lines)
 
 
 def verify_text(result: VerifyResult) -> str:
+    what = "destroyed environment" if result.destroyed else "Environment"
     if result.ok:
-        return f"Environment {result.target} passes every check against {result.source} ({len(result.checks)} checks, {result.units} component(s)): {', '.join(result.checks)}."
-    lines = [f"Environment {result.target} fails {len(result.violations)} check(s) against {result.source}:"]
-    lines += [f"  [{v.check}] {v.message}" for v in result.violations]
+        lines = [f"{what[0].upper()}{what[1:]} {result.target} passes every check against {result.source} ({len(result.checks)} checks, "
+                 f"{result.units} component(s)): {', '.join(result.checks)}."]
+    else:
+        lines = [f"{what[0].upper()}{what[1:]} {result.target} fails {len(result.violations)} check(s) against {result.source}:"]
+        lines += [f"  [{v.check}] {v.message}" for v in result.violations]
+    if result.live is not None:
+        lines += ["Live:", *_bullets([c.text() for c in result.live])]
     return "\n".join(lines)
 
 
@@ -92,5 +113,11 @@ def destroy_text(result: DestroyResult) -> str:
     if result.skipped:
         lines += ["  skipped:", *_bullets(result.skipped, mark="  -")]
     lines += ["  files " + ("removed:" if result.done else "to remove:"), *_bullets(result.removed if result.done else result.files, mark="  -")]
+    if result.folders:
+        lines += ["Folders:", *_bullets([f.text() for f in result.folders])]
+    if result.commands:
+        lines += ["Commands of the other environments there (init first: it switches the folder to that environment's state):", *commands_lines(result.commands)]
     lines += ["What may be left (check and clean up by hand):", *_bullets(result.leftovers)]
+    if result.done:
+        lines += [f"Check what is left, by name: `provision env verify {result.target} --live`"]
     return "\n".join(lines)

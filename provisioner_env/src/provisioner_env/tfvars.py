@@ -1,134 +1,24 @@
-"""Edit ``terraform.<env>.tfvars`` (and ``backend.<env>.hcl``) files in place, span by span.
+"""Edit ``terraform.<env>.tfvars`` (and ``backend.<env>.hcl``, ``.tfvars.json``) files in place, span by span.
 
 Every line and comment is kept byte for byte; only the inside of string literals (and
-heredocs) changes: the environment name where it is a name part, and isolated secrets, which
-become ``REQUIRED:`` placeholders. Map keys and variable names never change.
+heredocs) changes, where the environment name is a name part. An isolated variable's
+assignment becomes a comment naming ``TF_VAR_<name>`` (secrets never go into files); an
+isolated key nested in a value becomes a ``REQUIRED:`` placeholder. Map keys and variable
+names never change.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from attrs import frozen
-
+from provisioner_core import ConfigError
+from provisioner_env import hcl
 from provisioner_env.policy import EnvironmentPolicy
 from provisioner_env.substitute import substitute
-from provisioner_env.values import PLACEHOLDER, RENAMED, ValueChange, is_placeholder, placeholder_text
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)[ \t]*\r?\n")
-_BARE_LITERALS = frozenset({"true", "false", "null"})
-
-
-@frozen
-class Literal:
-    """A string literal's content span (or a heredoc's body) and the assignment keys around it."""
-
-    start: int
-    end: int
-    keys: tuple[str, ...]
-    heredoc: bool = False
-
-
-@frozen
-class Assignment:
-    """A top-level ``key = value``: the value's span (without a trailing comment)."""
-
-    key: str
-    start: int
-    end: int
-
-
-def _assign_ahead(text: str, index: int) -> bool:
-    """True when, after spaces, ``text[index:]`` starts an assignment (``=`` but not ``==``, or ``:``)."""
-    while index < len(text) and text[index] in " \t":
-        index += 1
-    if index >= len(text):
-        return False
-    if text[index] == ":":
-        return True
-    return text[index] == "=" and not text.startswith("==", index)
-
-
-def lex(text: str) -> tuple[list[Literal], list[Assignment]]:
-    """The value literals and top-level assignments of an HCL attribute file."""
-    literals: list[Literal] = []
-    assignments: list[Assignment] = []
-    keys: list[str | None] = [None]  # the current key at each nesting depth
-    open_key: str | None = None  # the top-level assignment whose value is being read
-    value_start = value_end = 0
-    i, n = 0, len(text)
-
-    def chain() -> tuple[str, ...]:
-        return tuple(k for k in keys if k is not None)
-
-    def start_key(name: str, after: int) -> int:
-        """Record ``name`` as the key at this depth; return the index after ``=``/``:`` and spaces."""
-        nonlocal open_key, value_start
-        keys[-1] = name
-        k = after
-        while text[k] in " \t":
-            k += 1
-        k += 1
-        while k < n and text[k] in " \t":
-            k += 1
-        if len(keys) == 1:
-            open_key, value_start = name, k
-        return k
-
-    while i < n:
-        c = text[i]
-        if c == "#" or text.startswith("//", i):
-            newline = text.find("\n", i)
-            i = n if newline < 0 else newline
-        elif text.startswith("/*", i):
-            close = text.find("*/", i + 2)
-            i = n if close < 0 else close + 2
-        elif c == "\n":
-            if len(keys) == 1 and open_key is not None:
-                assignments.append(Assignment(open_key, value_start, value_end))
-                open_key = None
-            i += 1
-        elif c in " \t\r":
-            i += 1
-        elif c == '"':
-            j = i + 1
-            while j < n and text[j] not in '"\n':
-                j += 2 if text[j] == "\\" else 1
-            j = min(j, n)
-            if _assign_ahead(text, j + 1):
-                i = start_key(text[i + 1 : j], j + 1)
-            else:
-                literals.append(Literal(i + 1, j, chain()))
-                i = value_end = min(j + 1, n)
-        elif (heredoc := _HEREDOC.match(text, i)) is not None:
-            body_start, k, body_end = heredoc.end(), heredoc.end(), n
-            while k < n:
-                line_end = text.find("\n", k)
-                line_end = n if line_end < 0 else line_end
-                if text[k:line_end].strip() == heredoc.group(1):
-                    body_end = k
-                    k = line_end
-                    break
-                k = line_end + 1
-            literals.append(Literal(body_start, body_end, chain(), heredoc=True))
-            i = value_end = min(k, n)
-        elif (identifier := _IDENT.match(text, i)) is not None:
-            if _assign_ahead(text, identifier.end()):
-                i = start_key(identifier.group(0), identifier.end())
-            else:
-                i = value_end = identifier.end()
-        else:
-            if c in "{[(":
-                keys.append(None)
-            elif c in "}])" and len(keys) > 1:
-                keys.pop()
-            i = value_end = i + 1
-    if open_key is not None:
-        assignments.append(Assignment(open_key, value_start, value_end))
-    return literals, assignments
+from provisioner_env.values import PLACEHOLDER, REFERENCE, RENAMED, ValueChange, is_placeholder, placeholder_text
 
 
 def _escape(value: str) -> str:
@@ -139,12 +29,43 @@ def _unescape(value: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), value).replace("$${", "${")
 
 
-def rewrite(text: str, *, source: str, target: str, policy: EnvironmentPolicy, section: str, file: str) -> tuple[str, list[ValueChange]]:
-    """The cloned text and the values that changed (renamed, or isolated and replaced)."""
-    literals, assignments = lex(text)
+def reference_comment(key: str, variable: str, target: str, source: str, hint: str, indent: str = "") -> str:
+    """What a var file says in place of an isolated assignment (parsed back by ``secrets.markers``)."""
+    return f"{indent}# {key}: from {variable} (isolated: a new value for {target}, never copied from {source}" + (f"; {hint}" if hint else "") + ")"
+
+
+def rewrite(
+    text: str, *, source: str, target: str, policy: EnvironmentPolicy, section: str, file: str, where: str = "", protect: Iterable[str] = (),
+    backend_env: Mapping[str, str] | None = None,
+) -> tuple[str, list[ValueChange]]:
+    """The cloned text and the values that changed; ``where`` names the source file in errors.
+
+    An isolated top-level variable becomes a reference: its assignment is replaced by a comment
+    naming ``TF_VAR_<name>`` (a backend file's setting: the variable its backend type reads it
+    from, ``backend_env``). An isolated key inside a value gets a ``REQUIRED:`` placeholder.
+    """
+    if file.endswith(".json"):
+        return _rewrite_json(text, source=source, target=target, policy=policy, file=file, where=where or file, protect=protect)
+    parsed = hcl.parse_attributes(text, where or file, kind="backend file" if section == "backend" else "variables file")
     edits: list[tuple[int, int, str]] = []
     changes: list[ValueChange] = []
-    for literal in literals:
+    referenced: set[str] = set()
+    for assignment in parsed.attributes:
+        isolated = policy.isolated_key(assignment.key, section)
+        if isolated is None or assignment.value in ("", None) or is_placeholder(assignment.value):
+            continue
+        variable = f"TF_VAR_{assignment.key}" if section == "vars" else (backend_env or {}).get(assignment.key)
+        if variable is None:
+            continue
+        referenced.add(assignment.key)
+        line = text[assignment.line_start : assignment.line_end]
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        comment = reference_comment(assignment.key, variable, target, source, isolated.hint, indent)
+        edits.append((assignment.line_start, assignment.line_end, comment))
+        changes.append(ValueChange(file, assignment.key, assignment.key, section, REFERENCE, text[assignment.start : assignment.end], variable))
+    for literal in parsed.strings:
+        if literal.keys and literal.keys[0] in referenced:
+            continue
         content = text[literal.start : literal.end]
         isolated = next((p for p in (policy.isolated_key(k, section) for k in literal.keys) if p is not None), None)
         path = ".".join(literal.keys) or "(value)"
@@ -158,15 +79,15 @@ def rewrite(text: str, *, source: str, target: str, policy: EnvironmentPolicy, s
             continue
         if any(policy.is_shared_key(k) for k in literal.keys):
             continue
-        new = substitute(content, source, target)
+        new = substitute(content, source, target, protect, ignore_case=any(policy.ignores_case(k) for k in literal.keys))
         if new != content:
             edits.append((literal.start, literal.end, new))
             changes.append(ValueChange(file, path, key, section, RENAMED, _unescape(content), _unescape(new)))
-    # An isolated top-level key holding a bare number or identifier: replace the value itself.
-    for assignment in assignments:
+    # An isolated top-level key holding a number or a boolean that no variable can carry: replace the value itself.
+    for assignment in parsed.attributes:
         isolated = policy.isolated_key(assignment.key, section)
         raw = text[assignment.start : assignment.end]
-        if isolated is None or not raw or raw[0] in '"{[<' or raw in _BARE_LITERALS:
+        if assignment.key in referenced or isolated is None or not isinstance(assignment.value, (int, float)) or isinstance(assignment.value, bool):
             continue
         new = placeholder_text(isolated, source, target, assignment.key)
         edits.append((assignment.start, assignment.end, f'"{_escape(new)}"'))
@@ -176,54 +97,66 @@ def rewrite(text: str, *, source: str, target: str, policy: EnvironmentPolicy, s
     return text, changes
 
 
-def parse(text: str) -> dict[str, Any]:
-    """Top-level assignments: strings, numbers and booleans as values, anything else as its text."""
-    values: dict[str, Any] = {}
-    for assignment in lex(text)[1]:
-        values[assignment.key] = _value(text[assignment.start : assignment.end].strip())
-    return values
+def _rewrite_json(
+    text: str, *, source: str, target: str, policy: EnvironmentPolicy, file: str, where: str, protect: Iterable[str]
+) -> tuple[str, list[ValueChange]]:
+    """A ``.tfvars.json`` clone: the same object, values substituted and isolated ones replaced, in the file's indentation."""
+    data = read_vars(text, where)
+    changes: list[ValueChange] = []
+
+    def walk(value: Any, keys: tuple[str, ...]) -> Any:
+        key = keys[-1] if keys else ""
+        isolated = next((p for p in (policy.isolated_key(k, "vars") for k in keys) if p is not None), None)
+        if isinstance(value, dict):
+            return {k: walk(v, (*keys, str(k))) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, keys) for v in value]
+        if isolated is not None and value not in (None, "") and not isinstance(value, bool) and not is_placeholder(value):
+            new = placeholder_text(isolated, source, target, key)
+            changes.append(ValueChange(file, ".".join(keys), key, "vars", PLACEHOLDER, str(value), new))
+            return new
+        if isinstance(value, str) and isolated is None and not any(policy.is_shared_key(k) for k in keys):
+            new = substitute(value, source, target, protect, ignore_case=any(policy.ignores_case(k) for k in keys))
+            if new != value:
+                changes.append(ValueChange(file, ".".join(keys), key, "vars", RENAMED, value, new))
+            return new
+        return value
+
+    cloned: dict[str, Any] = {}
+    for key, value in data.items():
+        isolated = policy.isolated_key(key, "vars")
+        if isolated is not None and value not in (None, "") and not is_placeholder(value):
+            changes.append(ValueChange(file, key, key, "vars", REFERENCE, json.dumps(value), f"TF_VAR_{key}"))  # terraform reads TF_VAR_<name>
+            continue
+        cloned[key] = walk(value, (str(key),))
+    indent = re.match(r"\{\s*\n([ \t]+)", text)
+    out = json.dumps(cloned, indent=indent.group(1) if indent else 2, ensure_ascii=False)
+    return out + ("\n" if text.endswith("\n") else ""), changes
 
 
-def _value(raw: str) -> Any:
-    if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"' and '"' not in raw[1:-1].replace('\\"', ""):
-        return _unescape(raw[1:-1])
-    if raw in ("true", "false"):
-        return raw == "true"
-    if raw == "null":
-        return None
+def read_vars(text: str, where: str) -> dict[str, Any]:
+    """The variables of a ``.tfvars`` or ``.tfvars.json`` file (exit 2 naming ``where``:line when it cannot be read)."""
+    if not where.endswith(".json"):
+        return parse(text, where)
     try:
-        return int(raw)
-    except ValueError:
-        pass
-    try:
-        return float(raw)
-    except ValueError:
-        return raw
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{where}:{error.lineno}: cannot read this variables file: {error.msg}", hint="A .tfvars.json file holds one JSON object of variable names.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}:1: cannot read this variables file: not a JSON object", hint='Write {"name": value, ...}.')
+    return data
 
 
-def set_value(text: str, key: str, value: str) -> str:
+def parse(text: str, where: str, *, kind: str = "variables file") -> dict[str, Any]:
+    """Top-level assignments as Python values (exit 2 naming ``where``:line for what is not a literal)."""
+    return hcl.parse_values(text, where, kind=kind)
+
+
+def set_value(text: str, key: str, value: str, where: str = "") -> str:
     """Set a top-level string assignment (replacing its value, or appending a line)."""
-    for assignment in lex(text)[1]:
+    for assignment in hcl.parse_attributes(text, where or "(generated)", kind="backend file").attributes:
         if assignment.key == key:
             return text[: assignment.start] + f'"{_escape(value)}"' + text[assignment.end :]
     if text and not text.endswith("\n"):
         text += "\n"
     return text + f'{key} = "{_escape(value)}"\n'
-
-
-def backend_block(text: str) -> tuple[str, dict[str, Any]] | None:
-    """The ``backend "<type>" { ... }`` block of a terraform file: its type and literal settings."""
-    for match in re.finditer(r'\bbackend\s+"([A-Za-z0-9_]+)"\s*\{', text):
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        if text[line_start : match.start()].lstrip().startswith(("#", "//")):
-            continue
-        depth, k = 1, match.end()
-        while k < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[k], 0)
-            k += 1
-        return match.group(1), parse(text[match.end() : k - 1])
-    return None
-
-
-def string_settings(settings: Mapping[str, Any]) -> dict[str, str]:
-    return {k: v for k, v in settings.items() if isinstance(v, str)}

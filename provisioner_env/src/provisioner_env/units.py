@@ -7,15 +7,15 @@ both layouts share one set of rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from attrs import field, frozen
 
 from provisioner_core import BackendType, ConfigError, ResolvedComponent, StackRepository
-from provisioner_env import tfvars
-from provisioner_env.layouts import TFVARS, EnvFile, backend_names, relative_to, target_relative, tfvars_names
+from provisioner_env import hcl, tfvars
+from provisioner_env.layouts import TFVARS, EnvFile, atmos_target, backend_names, plain_name, plain_target, relative_to, tfvars_names
 from provisioner_env.state import state_location
 
 
@@ -36,6 +36,9 @@ class Side:
     provision: Mapping[str, Any] = field(factory=dict)
     workspace: str = "default"  # plain terraform folders always use the default workspace
     state: str = ""  # the state's full address (see state_location)
+    environment: str = ""  # the environment this side belongs to (plain folders)
+    varfiles: tuple[str, ...] = ()  # plain folders: the var files, relative to the project root, in -var-file order
+    backend_files: tuple[str, ...] = ()  # plain folders: the backend settings files
 
     def sections(self) -> dict[str, Mapping[str, Any]]:
         return {"vars": self.vars, "env": self.env, "settings": self.settings}
@@ -72,7 +75,9 @@ def side_of(component: ResolvedComponent, file: str, terraform_base: Path, root:
     )
 
 
-def atmos_units(source_repo: StackRepository, target_repo: StackRepository, files: list[EnvFile], source: str, target: str, root: Path) -> tuple[list[Unit], list[str]]:
+def atmos_units(
+    source_repo: StackRepository, target_repo: StackRepository, files: list[EnvFile], source: str, target: str, root: Path, protect: Iterable[str] = ()
+) -> tuple[list[Unit], list[str]]:
     """Units of every non-abstract component of the source's stacks; and the target stacks that are missing."""
     by_relative = {stack.relative: stack for stack in target_repo.stacks().values()}
     terraform_base = source_repo.config.terraform_base_path
@@ -81,7 +86,7 @@ def atmos_units(source_repo: StackRepository, target_repo: StackRepository, file
     for env_file in files:
         if env_file.role != "stack" or env_file.stack is None:
             continue
-        target_stacks_relative = target_relative(env_file.stacks_relative, source, target)
+        target_stacks_relative = atmos_target(env_file.stacks_relative, source, target, protect)
         target_stack = by_relative.get(target_stacks_relative)
         target_file = relative_to(source_repo.config.stacks_base_path / target_stacks_relative, root)
         if target_stack is None:
@@ -101,56 +106,69 @@ def atmos_units(source_repo: StackRepository, target_repo: StackRepository, file
     return units, missing
 
 
+def disk_reader(root: Path) -> Callable[[str], str | None]:
+    def read(relative: str) -> str | None:
+        path = root / relative
+        return path.read_text() if path.is_file() else None
+
+    return read
+
+
+def plain_side(root: Path, folder: Path, env: str, read: Callable[[str], str | None], backend_types: Mapping[str, BackendType]) -> Side | None:
+    """One environment's view of a plain terraform folder: its var files, merged, and its backend (None: no var file)."""
+    folder_rel = relative_to(folder, root) if folder.resolve() != root.resolve() else "."
+    variables: dict[str, Any] = {}
+    varfiles: list[str] = []
+    for name in tfvars_names(env):
+        relative = relative_to(folder / name, root)
+        text = read(relative)
+        if text is not None:
+            varfiles.append(relative)
+            variables.update(tfvars.read_vars(text, relative))
+    if not varfiles:
+        return None
+    block = folder_backend_block(folder, root)
+    backend_type = block[0] if block else None
+    backend: dict[str, Any] = dict(block[1]) if block else {}
+    backend_files: list[str] = []
+    for name in backend_names(env):
+        relative = relative_to(folder / name, root)
+        text = read(relative)
+        if text is not None:
+            backend_files.append(relative)
+            backend.update(tfvars.parse(text, relative, kind="backend file"))
+    state = state_location(backend_type, backend, folder_rel, backend_types)
+    return Side(varfiles[0], varfiles[0], variables, backend_type=backend_type, backend=backend, folder=folder_rel, state=state,
+                environment=env, varfiles=tuple(varfiles), backend_files=tuple(backend_files))
+
+
 def tfvars_units(
     root: Path, files: list[EnvFile], source: str, target: str, read: Callable[[str], str | None], backend_types: Mapping[str, BackendType]
 ) -> tuple[list[Unit], list[str]]:
-    """One unit per terraform folder holding the source's tfvars; ``read`` gives a target file's text (None: absent)."""
+    """One unit per terraform folder holding the source's var files; ``read`` gives a target file's text (None: absent)."""
     units: list[Unit] = []
     missing: list[str] = []
-    folders = sorted({f.path.parent for f in files if f.role == TFVARS})
-    for folder in folders:
-        folder_rel = relative_to(folder, root) if folder != root else "."
-        block = folder_backend_block(folder)
-        source_vars: dict[str, Any] = {}
-        target_vars: dict[str, Any] = {}
-        source_file = target_file = ""
-        found_target = False
-        for name in tfvars_names(source):
-            path = folder / name
-            if path.is_file():
-                source_file = relative_to(path, root)
-                source_vars.update(tfvars.parse(path.read_text()))
-                target_file = target_relative(source_file, source, target, name_only=True)
-                text = read(target_file)
-                if text is None:
-                    missing.append(f"tfvars file {target_file} (the clone of {source_file})")
-                else:
-                    found_target = True
-                    target_vars.update(tfvars.parse(text))
-        backend_type = block[0] if block else None
-        source_backend = dict(block[1]) if block else {}
-        target_backend = dict(source_backend)
-        for name in backend_names(source):
-            if (folder / name).is_file():
-                source_backend.update(tfvars.parse((folder / name).read_text()))
-        for name in backend_names(target):
-            text = read(relative_to(folder / name, root))
-            if text is not None:
-                target_backend.update(tfvars.parse(text))
-        source_state = state_location(backend_type, source_backend, folder_rel, backend_types)
-        source_side = Side(source_file, source_file, source_vars, backend_type=backend_type, backend=source_backend, folder=folder_rel, state=source_state)
-        target_side = None
-        if found_target:
-            target_state = state_location(backend_type, target_backend, folder_rel, backend_types)
-            target_side = Side(target_file, target_file, target_vars, backend_type=backend_type, backend=target_backend, folder=folder_rel, state=target_state)
-        units.append(Unit(TFVARS, folder.name, source_side, target_side))
+    for folder in sorted({f.path.parent for f in files if f.role == TFVARS}):
+        source_side = plain_side(root, folder, source, disk_reader(root), backend_types)
+        if source_side is None:
+            continue
+        target_side = plain_side(root, folder, target, read, backend_types)
+        if target_side is None:
+            missing += [f"tfvars file {plain_target(f, i, target)} (the clone of {f})" for f in source_side.varfiles for i in [_pattern_of(f)]]
+        units.append(Unit(TFVARS, folder.name if source_side.folder != "." else root.name, source_side, target_side))
     return units, missing
 
 
-def folder_backend_block(folder: Path) -> tuple[str, dict[str, Any]] | None:
+def _pattern_of(relative: str) -> int:
+    matched = plain_name(relative.rsplit("/", 1)[-1])
+    assert matched is not None
+    return matched[0]
+
+
+def folder_backend_block(folder: Path, root: Path) -> tuple[str, dict[str, Any]] | None:
     """The backend block declared by the folder's ``*.tf`` files (None: local state in the folder)."""
     for path in sorted(folder.glob("*.tf")):
-        found = tfvars.backend_block(path.read_text())
+        found = hcl.backend_of(path.read_text(), relative_to(path, root))
         if found is not None:
             return found
     return None

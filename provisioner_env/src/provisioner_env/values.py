@@ -9,8 +9,9 @@ from provisioner_env.policy import KeyPolicy
 
 RENAMED = "renamed"
 PLACEHOLDER = "placeholder"
+REFERENCE = "reference"  # an isolated value written as a reference to an environment variable (new: its name)
 STATE = "state"
-CHANGE_KINDS = (RENAMED, PLACEHOLDER, STATE)
+CHANGE_KINDS = (RENAMED, PLACEHOLDER, REFERENCE, STATE)
 
 
 @frozen

@@ -3,8 +3,9 @@ indentation survive; only values that name the environment (or isolated secrets)
 
 What changes: every string value where the source environment is a name part, except
 ``metadata`` (component references) and ``settings.depends_on``; ``import`` entries only when
-they point to another file that is cloned too. Keys never change. Isolated keys get a
-``REQUIRED:`` placeholder; shared keys keep their value.
+they point to another file that is cloned too. Keys never change. Isolated keys get an
+``!env VARIABLE`` reference (or, where the stack loader cannot read it, a ``REQUIRED:``
+placeholder); shared keys keep their value.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any
 
 from provisioner_core import ConfigError, check_bounds
 from provisioner_env.policy import EnvironmentPolicy
+from provisioner_env.secrets import ENV_TAG
 from provisioner_env.substitute import substitute
-from provisioner_env.values import PLACEHOLDER, RENAMED, ValueChange, is_placeholder, placeholder_text
+from provisioner_env.values import PLACEHOLDER, REFERENCE, RENAMED, ValueChange, is_placeholder, placeholder_text
 
 # Sections whose values are references to keys and folders that cloning never renames.
 _REFERENCE_SECTIONS = frozenset({"metadata"})
@@ -118,16 +120,27 @@ class YamlClone:
             raise ConfigError(f"{source_relative}: cannot parse for cloning: {' '.join(str(exc).split())}", hint="Fix the YAML in that file.") from None
         self.changes: list[ValueChange] = []
         self.overridden = False
+        self._variable: Callable[[str], str] | None = None
+        self._references: list[tuple[Any, Any, str]] = []  # (holder, slot, variable): `!env variable` in the written file
 
     # --- rewriting ----------------------------------------------------------------------
 
-    def rewrite(self, *, source: str, target: str, policy: EnvironmentPolicy, cloned_import: Callable[[str], bool]) -> list[ValueChange]:
-        """Substitute the environment name and replace isolated values; returns what changed."""
+    def rewrite(
+        self, *, source: str, target: str, policy: EnvironmentPolicy, cloned_import: Callable[[str], bool], protect: Iterable[str] = (),
+        variable: Callable[[str], str] | None = None,
+    ) -> list[ValueChange]:
+        """Substitute the environment name and replace isolated values; returns what changed.
+
+        ``variable``: key -> the environment variable an isolated value is read from (the file
+        gets ``!env VARIABLE``); None: a ``REQUIRED:`` placeholder instead.
+        """
+        self._variable = variable
         from ruamel.yaml.comments import CommentedMap
 
         if not isinstance(self.data, CommentedMap):
             return []
         self._source, self._target, self._policy = source, target, policy
+        self._protect = tuple(protect)
         for key in list(self.data.keys()):
             if key == "import":
                 self._rewrite_imports(cloned_import)
@@ -144,7 +157,7 @@ class YamlClone:
                 holder, slot, entry = entry, "path", entry.get("path")
             if not isinstance(entry, str) or not cloned_import(self._import_path(entry)):
                 continue
-            new = substitute(entry, self._source, self._target)
+            new = substitute(entry, self._source, self._target, self._protect)
             if new != entry:
                 holder[slot] = _same_style(entry, new)
                 _shift_comment(holder, slot, len(new) - len(entry))
@@ -171,13 +184,18 @@ class YamlClone:
             from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
             text = placeholder_text(isolated, self._source, self._target, key)
-            holder[slot] = DoubleQuotedScalarString(text)
-            self._record(path, section, PLACEHOLDER, str(value), text)
+            holder[slot] = DoubleQuotedScalarString(text)  # what the plan resolves; the file gets the reference
+            if self._variable is not None:
+                variable = self._variable(key)
+                self._references.append((holder, slot, variable))
+                self._record(path, section, REFERENCE, str(value), variable)
+            else:
+                self._record(path, section, PLACEHOLDER, str(value), text)
             return
         if not isinstance(slot, int) and self._policy.is_shared_key(key):
             return  # shared: the same value in every environment
         if isinstance(value, str):
-            new = substitute(value, self._source, self._target)
+            new = substitute(value, self._source, self._target, self._protect, ignore_case=not isinstance(slot, int) and self._policy.ignores_case(key))
             if new != value:
                 holder[slot] = _same_style(value, new)
                 _shift_comment(holder, slot, len(new) - len(value))
@@ -216,9 +234,29 @@ class YamlClone:
         node[path[-1]] = value
         self.overridden = True
 
-    def dump(self) -> str:
+    def set_reference(self, path: tuple[str, ...], placeholder: str, variable: str) -> None:
+        """Set an isolated value: resolved as ``placeholder`` while planning, written as ``!env variable``."""
+        from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+        self.set(path, DoubleQuotedScalarString(placeholder))
+        node = self.get(path[:-1])
+        self._references.append((node, path[-1], variable))
+
+    def dump(self, *, final: bool = False) -> str:
+        """The YAML text; ``final``: as written, with ``!env`` references instead of the placeholders the plan resolves."""
         if self.data is None:
             return self.text
-        buffer = io.StringIO()
-        self.yaml.dump(self.data, buffer)
-        return buffer.getvalue()
+        from ruamel.yaml.comments import TaggedScalar
+
+        swapped = []
+        if final:
+            for holder, slot, variable in self._references:
+                swapped.append((holder, slot, holder[slot]))
+                holder[slot] = TaggedScalar(value=variable, style=None, tag=ENV_TAG)
+        try:
+            buffer = io.StringIO()
+            self.yaml.dump(self.data, buffer)
+            return buffer.getvalue()
+        finally:
+            for holder, slot, placeholder in swapped:
+                holder[slot] = placeholder

@@ -42,6 +42,8 @@ def stack_schema(registry: PluginRegistry) -> dict[str, Any]:
             for name in sorted({p.name for p in registry.credential_providers()})
         }}}},
     )  # fmt: skip
+    # Sections plugins registered (Atmos's `source:`): any value; their plugin checks them.
+    sections.update({name: {"description": section.description} for name, section in sorted(registry.component_sections().items())})
     component = {"type": "object", "properties": sections}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -3,7 +3,7 @@
 Loading has two phases. First every plugin is registered with pluggy (core's built-ins and
 the ``provisioner`` entry points; a broken one is isolated and reported). Then, with all of
 them present, their registrations are collected and checked: hookspecs, events (and where
-they fire), provisioners, backend types, credential providers. A plugin whose registration is
+they fire), provisioners, backend types, credential providers, component sections. A plugin whose registration is
 invalid fails on its own, named, with the reason; the others keep working.
 """
 
@@ -23,6 +23,7 @@ from attrs import field, frozen
 from provisioner_core import hookspecs
 from provisioner_core.auth.credentials import CredentialProvider, Credentials
 from provisioner_core.events import BUILTIN_EVENT_SPECS, BUILTIN_EVENTS, EventSpec, event_name, hook_name
+from provisioner_core.sections import ComponentSection
 from provisioner_core.spec import ProvisionerSpec
 from provisioner_core.state.backend_types import BackendType
 from provisioner_core.version import api_compatible, api_mismatch
@@ -39,7 +40,15 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("example", "provisioner_core.plugins.builtin.example"),
 )
 REGISTRATION_HOOKS = frozenset(
-    {"register_provisioner", "register_events", "register_backend_types", "register_credential_providers", "register_commands", "register_hookspecs"}
+    {
+        "register_provisioner",
+        "register_events",
+        "register_backend_types",
+        "register_credential_providers",
+        "register_component_sections",
+        "register_commands",
+        "register_hookspecs",
+    }
 )
 
 
@@ -57,6 +66,7 @@ class PluginInfo:
     backend_types: tuple[str, ...] = ()
     credential_providers: tuple[str, ...] = ()  # "name/type"
     events: tuple[str, ...] = ()  # events it declares
+    component_sections: tuple[str, ...] = ()
     traceback: str = field(default="", repr=False)  # of a failed import, for --debug
 
     def to_dict(self) -> dict[str, Any]:
@@ -74,6 +84,7 @@ class PluginInfo:
             "backend_types": list(self.backend_types),
             "credential_providers": list(self.credential_providers),
             "events": list(self.events),
+            "component_sections": list(self.component_sections),
         }
 
 
@@ -110,6 +121,7 @@ class PluginRegistry:
         self._events: dict[str, tuple[EventSpec, str]] = {}  # plugin events -> (spec, plugin name)
         self._backend_types: dict[str, tuple[BackendType, str]] = {}
         self._providers: dict[tuple[str, str], tuple[CredentialProvider, str]] = {}
+        self._sections: dict[str, tuple[ComponentSection, str]] = {}
         self._hookspec_hooks: set[str] = set()
         if self._environ.get("PROVISIONER_TRACE_PLUGINS") == "1":
             self._trace()
@@ -190,6 +202,7 @@ class PluginRegistry:
         self._provisioners.clear()
         self._backend_types.clear()
         self._providers.clear()
+        self._sections.clear()
         for name in self._loaded_names():
             try:
                 self._collect_plugin(name)
@@ -292,6 +305,10 @@ class PluginRegistry:
         for provider in providers:
             if not isinstance(provider, CredentialProvider):
                 raise _Failed(f"register_credential_providers returned {type(provider).__name__}, expected CredentialProvider")
+        sections = self._results("register_component_sections", name)
+        for section in sections:
+            if not isinstance(section, ComponentSection):
+                raise _Failed(f"register_component_sections returned {type(section).__name__}, expected ComponentSection")
         notes: list[str] = []
         status = "loaded"
         for spec in specs:
@@ -311,12 +328,17 @@ class PluginRegistry:
                 notes.append(f"credential provider {provider.name}/{provider.type} is already registered by '{self._providers[key][1]}'; not used")
                 continue
             self._providers[key] = (provider, name)
-        if status == "duplicate" and not any(rp.plugin_name == name for rp in self._provisioners.values()) and not types_ and not providers:
+        for section in sections:
+            if section.name in self._sections:
+                notes.append(f"component section '{section.name}' is already registered by '{self._sections[section.name][1]}'; not used")
+                continue
+            self._sections[section.name] = (section, name)
+        if status == "duplicate" and not any(rp.plugin_name == name for rp in self._provisioners.values()) and not types_ and not providers and not sections:
             self.pm.unregister(plugin)
         self._infos[name] = PluginInfo(
             name, info.distribution, info.version, status, "; ".join(notes), tuple(specs), hooks,
             tuple(t.name for t in types_), tuple(f"{p.name}/{p.type}" for p in providers),
-            tuple(e for e, (_, owner) in self._events.items() if owner == name),
+            tuple(e for e, (_, owner) in self._events.items() if owner == name), tuple(s.name for s in sections),
         )  # fmt: skip
 
     def _implemented_hooks(self, plugin: Any) -> set[str]:
@@ -361,6 +383,7 @@ class PluginRegistry:
                 del self._provisioners[key]
         self._backend_types = {k: v for k, v in self._backend_types.items() if v[1] != plugin_name}
         self._providers = {k: v for k, v in self._providers.items() if v[1] != plugin_name}
+        self._sections = {k: v for k, v in self._sections.items() if v[1] != plugin_name}
         self._events = {k: v for k, v in self._events.items() if v[1] != plugin_name}
         old = self._infos.get(plugin_name)
         if old is not None:
@@ -424,6 +447,11 @@ class PluginRegistry:
         found = self._providers.get((name, provider_type))
         return found[0] if found is not None else None
 
+    def component_sections(self) -> dict[str, ComponentSection]:
+        """The component sections plugins registered, by name (the resolver merges them)."""
+        self.load()
+        return {name: section for name, (section, _) in self._sections.items()}
+
     def build_credentials(self, name: str, provider_type: str, settings: Mapping[str, Any]) -> Credentials | None:
         """Credentials from the registered provider; else from the deprecated ``resolve_credentials`` hook."""
         provider = self.credential_provider(name, provider_type)
@@ -454,7 +482,7 @@ class PluginRegistry:
                 note = f"command '{taken[0]}' is already provided by another plugin; not added"
                 self._infos[impl.plugin_name] = PluginInfo(
                     info.name, info.distribution, info.version, info.status, "; ".join(filter(None, [info.reason, note])),
-                    info.provisioners, info.hooks, info.backend_types, info.credential_providers, info.events,
+                    info.provisioners, info.hooks, info.backend_types, info.credential_providers, info.events, info.component_sections,
                 )  # fmt: skip
 
     def validate_component(self, **kwargs: Any) -> None:

@@ -53,6 +53,7 @@ class ResolvedComponent:
     source_file: str = ""
     workspace: str = "default"  # the terraform workspace its state lives in (docs/configuration.md)
     disabled: bool = False  # metadata.enabled: false (Atmos): never run, skipped by --all
+    plugin_sections: Mapping[str, Any] = field(factory=dict)  # sections plugins registered (e.g. Atmos's `source`), merged
 
     def provision_options(self, provisioner_type: str) -> Mapping[str, Any]:
         """The ``provision.<type>`` mapping (empty when absent)."""
@@ -84,7 +85,7 @@ class ResolvedComponent:
 
         return attrs.evolve(
             self,
-            **{name: freeze(dict(getattr(self, name))) for name in ("backend", "backends", "vars", "settings", "env", "provision", "auth", "hooks", "metadata")},
+            **{name: freeze(dict(getattr(self, name))) for name in ("backend", "backends", "vars", "settings", "env", "provision", "auth", "hooks", "metadata", "plugin_sections")},
         )
 
     def placement(self) -> Placement:
@@ -108,4 +109,5 @@ class ResolvedComponent:
             "provision": dict(self.provision),
             "auth": dict(self.auth),
             "hooks": dict(self.hooks),
+            **dict(self.plugin_sections),
         }

@@ -16,6 +16,7 @@ from typing import Any
 from attrs import frozen
 
 from provisioner_core.errors import ConfigError
+from provisioner_core.sections import ComponentSection, enabled_by_sections, merge_section
 from provisioner_core.stacks.component import MERGED_SECTIONS, Placement, ResolvedComponent
 from provisioner_core.stacks.config import ProjectConfig, stack_name_from_vars
 from provisioner_core.stacks.globs import has_magic, matches
@@ -81,11 +82,19 @@ class Stack:
 class StackRepository:
     """Stacks of one project, parsed lazily and cached for the whole run."""
 
-    def __init__(self, config: ProjectConfig, cache: YamlCache | None = None, backend_types: Mapping[str, BackendType] | None = None) -> None:
+    def __init__(
+        self,
+        config: ProjectConfig,
+        cache: YamlCache | None = None,
+        backend_types: Mapping[str, BackendType] | None = None,
+        sections: Mapping[str, ComponentSection] | None = None,
+    ) -> None:
         self.config = config
         self.cache = cache or YamlCache()
         # The registered backend types (their Atmos defaults); none: settings are used as written.
         self.backend_types: Mapping[str, BackendType] = backend_types or {}
+        # Component sections plugins registered (e.g. Atmos's `source:`): merged and handed over as written.
+        self.sections: Mapping[str, ComponentSection] = sections or {}
         self._documents: dict[Path, Mapping[str, Any]] = {}
         self._stacks: dict[str, Stack] | None = None
         self._components: dict[tuple[str, str], ResolvedComponent] = {}
@@ -468,6 +477,11 @@ class StackRepository:
         chain = self._chain(stack, raw, name)
         sections = {section: self._section(stack, chain, section, name) for section in MERGED_SECTIONS if section != "backend"}
         where = self._placement(stack, raw, name, sections["vars"], chain)
+        terraform = stack.document.get("terraform") or {}
+        extra = {s: merge_section([stack.document.get(s), terraform.get(s), *(c.get(s) for c in chain)]) for s in self.sections}
+        extra = {s: value for s, value in extra.items() if value is not None}
+        if extra:
+            sections["provision"] = enabled_by_sections(sections["provision"], extra, self.sections)
         return ResolvedComponent(
             stack=stack.name,
             name=name,
@@ -481,6 +495,7 @@ class StackRepository:
             workspace=where.workspace,
             disabled=where.disabled,
             source_file=stack.relative,
+            plugin_sections=extra,
             **sections,
         )
 

@@ -37,10 +37,13 @@ class GeneratedFiles:
     secret_env: Mapping[str, str]  # backend secrets, handed over in the backend's own variables
 
 
-def component_folder(base_path: Path, component: ResolvedComponent, workdir: Path | None = None) -> Path:
-    """The folder terraform runs in: a provisioner's workdir, else base_path/<metadata.component>."""
+def component_folder(base_path: Path, component: ResolvedComponent, workdir: Path | None = None, *, planned: bool = False) -> Path:
+    """The folder terraform runs in: a provisioner's workdir, else base_path/<metadata.component>.
+
+    ``planned``: a dry run's workdir, which the provisioner that names it would create.
+    """
     folder = (workdir or base_path / component.terraform_component).resolve()
-    if not folder.is_dir():
+    if not folder.is_dir() and not (planned and workdir is not None):
         raise ConfigError(
             f"terraform component folder {folder} does not exist",
             hint="Set metadata.component to the folder name under components.terraform.base_path, or create the folder.",

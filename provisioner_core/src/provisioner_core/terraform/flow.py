@@ -28,6 +28,7 @@ from provisioner_core.session import Provisioning
 from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.state.workspace import DEFAULT_WORKSPACE
 from provisioner_core.terraform import files, process
+from provisioner_core.terraform.initialised import check_initialised_backend
 from provisioner_core.terraform.user_hooks import UserHook, parse_hooks, run_hooks
 
 SUBCOMMANDS: tuple[str, ...] = ("init", "plan", "apply", "destroy", "output", "validate", "show", "refresh")
@@ -170,7 +171,8 @@ def run_terraform(
     flow.event(ev.BEFORE_COMPONENT_LOAD)
     # A provisioner at before.component.load may hand over the folder to run in (e.g. vendored code).
     workdirs = [o.result.workdir for o in run.outcomes if o.result.workdir]
-    folder = files.component_folder(provisioning.config.terraform_base_path, component, Path(workdirs[-1]) if workdirs else None)
+    # In a dry run the provisioner only plans: its workdir may not exist yet.
+    folder = files.component_folder(provisioning.config.terraform_base_path, component, Path(workdirs[-1]) if workdirs else None, planned=dry_run)
     run.folder = str(folder)
     generate_backend = provisioning.config.auto_generate_backend_file
     if dry_run:
@@ -223,6 +225,9 @@ def run_terraform(
         flow.event(ev.AFTER_TERRAFORM_INIT)
         if subcommand == "init":
             return run
+        if not dry_run:
+            # The folder's own code may have chosen another backend than the component's: never plan or apply on it.
+            check_initialised_backend(folder, component, provisioning.registry.backend_types())
         before, after = AROUND.get(subcommand, (None, None))
         if before:
             flow.event(before)
