@@ -21,6 +21,11 @@ for _name in ("provisioner_core", "provisioner_env", "provisioner_backend_s3", "
 pytest_plugins = ["provisioner_core.testing"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Here rather than in pyproject.toml: each distribution's sdist ships this file, not the root settings.
+    config.addinivalue_line("markers", "terraform: end-to-end tests that run the real terraform binary")
+
+
 # Our suites' short names for the kit's fixtures.
 @pytest.fixture
 def register_plugin(provisioner_register_plugin):

@@ -32,9 +32,10 @@ def google_auth() -> Iterator[FakeGoogleAuthServer]:
 @pytest.fixture()
 def iam_endpoint(google_auth: FakeGoogleAuthServer, monkeypatch: pytest.MonkeyPatch) -> FakeGoogleAuthServer:
     """Send google-auth's generateAccessToken call to the fake IAM Credentials server."""
-    from google.auth import iam
+    from google.auth import iam, impersonated_credentials
 
-    monkeypatch.setattr(iam, "_IAM_ENDPOINT", google_auth.iam_endpoint_template)
+    # google-auth keeps the template in google.auth.iam; before 2.30 it lived in impersonated_credentials.
+    monkeypatch.setattr(iam if hasattr(iam, "_IAM_ENDPOINT") else impersonated_credentials, "_IAM_ENDPOINT", google_auth.iam_endpoint_template)
     return google_auth
 
 

@@ -64,3 +64,11 @@ def moto_post(url: str, path: str, body: bytes) -> None:
     """POST to moto's own API (e.g. /moto-api/reset-auth) with a plain-text body."""
     request = urllib.request.Request(url + path, data=body, method="POST", headers={"Content-Type": "text/plain"})
     urllib.request.urlopen(request, timeout=10)  # noqa: S310 - loopback only
+
+
+def botocore_sends_tags_with_create() -> bool:
+    """botocore 1.39.2 added CreateBucketConfiguration.Tags; with an older one (the floor, 1.36) tags follow the create."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("s3")
+    return "Tags" in model.operation_model("CreateBucket").input_shape.members["CreateBucketConfiguration"].members

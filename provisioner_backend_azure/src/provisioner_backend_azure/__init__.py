@@ -5,4 +5,13 @@ Installed, it registers through ``[project.entry-points.provisioner]`` and runs 
 ``provision.backend.enabled: true``. See docs/backends/azure.md.
 """
 
-__version__ = "0.1.0"
+__all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    # The version is written once, in pyproject.toml: read from the installed metadata when asked.
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("provisioner-backend-azurerm")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

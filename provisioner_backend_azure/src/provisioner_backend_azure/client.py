@@ -18,10 +18,11 @@ from attrs import frozen
 
 from provisioner_backend_azure.config import CloudEnvironment, Target
 from provisioner_backend_azure.credentials import AzureCredentials
-from provisioner_core import ClientCache, backoff, retry
+from provisioner_core import ClientCache, ConfigError, backoff, retry
 
 T = TypeVar("T")
 CONNECTION_TIMEOUT_S = 10  # fail fast on an unreachable endpoint; retries cover blips
+AAD_INSTALL_HINT = "pip install 'provisioner-backend-azurerm[aad]'"
 
 
 def mgmt_installed() -> bool:
@@ -29,6 +30,14 @@ def mgmt_installed() -> bool:
     try:
         return importlib.util.find_spec("azure.mgmt.storage") is not None and importlib.util.find_spec("azure.mgmt.resource") is not None
     except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules (how tests hide it)
+        return False
+
+
+def identity_installed() -> bool:
+    """True when the ``[aad]`` extra (azure-identity) is importable, without importing it."""
+    try:
+        return importlib.util.find_spec("azure.identity") is not None
+    except (ImportError, ValueError):
         return False
 
 
@@ -40,6 +49,9 @@ def token_credential(creds: AzureCredentials, env: CloudEnvironment, clients: Cl
     """An azure-identity credential for the configured method (service-principal or azure-cli)."""
 
     def build() -> Any:
+        if not identity_installed():
+            # azure-identity is the [aad] extra: key, SAS and connection-string users never install it.
+            raise ConfigError(f"auth type {creds.method!r} signs in with Azure AD, and azure-identity is not installed", hint=AAD_INSTALL_HINT)
         if creds.method == "service-principal":
             from azure.identity import ClientSecretCredential
 

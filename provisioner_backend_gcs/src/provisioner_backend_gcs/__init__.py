@@ -8,4 +8,13 @@ Registered in the ``provisioner`` entry-point group::
 See docs/backends/gcs.md for every option.
 """
 
-__version__ = "0.1.0"
+__all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    # The version is written once, in pyproject.toml: read from the installed metadata when asked.
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("provisioner-backend-gcs")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

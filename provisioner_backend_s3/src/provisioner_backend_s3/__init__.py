@@ -5,6 +5,13 @@ Registered in the ``provisioner`` entry-point group; serves ``backend_type: s3``
 package never imports boto3 (it uses botocore directly, and only when a provisioner actually runs).
 """
 
-__version__ = "0.1.0"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    # The version is written once, in pyproject.toml: read from the installed metadata when asked.
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("provisioner-backend-s3")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,4 +8,13 @@ public contract. One entry point (``[project.entry-points.provisioner]``)::
     component = "provisioner_component.plugin:plugin"
 """
 
-__version__ = "0.1.0"
+__all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    # The version is written once, in pyproject.toml: read from the installed metadata when asked.
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("provisioner-component")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,6 +21,14 @@ def distribution_version(name: str = "provisioner-core") -> str:
         return "0+unknown"
 
 
+def installed_plugin_distributions() -> list[tuple[str, str]]:
+    """(name, version) of each installed distribution with a ``provisioner`` entry point, sorted; none is imported."""
+    from provisioner_core.plugins.manager import ENTRY_POINT_GROUP
+
+    found = {ep.dist.metadata["Name"]: ep.dist.version for ep in metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.dist is not None}
+    return sorted(found.items(), key=lambda item: item[0].lower())
+
+
 def parse_api_version(text: str) -> tuple[int, int]:
     """``"1"`` -> (1, 0); ``"1.2"`` -> (1, 2); anything else is a ValueError."""
     parts = str(text).strip().split(".")

@@ -18,7 +18,7 @@ from provisioner_core.cli.console import Console
 from provisioner_core.cli.state import CliState
 from provisioner_core.errors import EXIT_CONFIG, EXIT_GENERAL, ProvisionerError
 from provisioner_core.interrupts import SignalExit, exit_code_for, signal_handlers, signal_name
-from provisioner_core.version import distribution_version
+from provisioner_core.version import API_VERSION, distribution_version, installed_plugin_distributions
 
 
 class ProvisionGroup(click.Group):
@@ -56,12 +56,24 @@ class ProvisionGroup(click.Group):
         return make_provision_command(cmd_name, description)
 
 
+def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: core's version and plugin API, then every installed plugin distribution (none is loaded)."""
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"provision {distribution_version()} (provisioner-core, plugin API {API_VERSION})")
+    plugins = installed_plugin_distributions()
+    click.echo("plugins:" if plugins else "plugins: none installed")
+    for name, version in plugins:
+        click.echo(f"  {name} {version}")
+    ctx.exit()
+
+
 @click.group(cls=ProvisionGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", default=None, metavar="PATH", help="atmos.yaml or provisioner.yaml (default: found in the working directory).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Show provisioners' debug messages too.")
 @click.option("-q", "--quiet", is_flag=True, help="Only results and errors: no status lines.")
-@click.version_option(distribution_version(), prog_name="provision")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=show_version, help="Show the versions of provisioner-core and of each installed plugin distribution, then exit.")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, debug: bool, verbose: bool, quiet: bool) -> None:
     """Provision what a Terraform component needs before Terraform runs.

@@ -113,7 +113,8 @@ class CliRunner:
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
-        out, err = streams[0].getvalue().decode(), streams[1].getvalue().decode()
+            # Read inside: click before 8.3.2 closes the captured streams when the isolation ends.
+            out, err = streams[0].getvalue().decode(), streams[1].getvalue().decode()
         result = CliResult(code, out, err)
         if exit_code is not None and result.exit_code != exit_code:
             raise AssertionError(f"exit code {result.exit_code}, expected {exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
