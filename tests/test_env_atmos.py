@@ -74,6 +74,8 @@ POLICY = {
         "LINE_CHANNEL_ACCESS_TOKEN": {"isolation": "isolated", "hint": "issue a token for a new LINE channel"},
         "OPENROUTER_API_KEY": "shared",
     },
+    # These tests check the REQUIRED: placeholder form; the default (`!env` references, the loader reads them) is in test_env_secrets.
+    "secrets": {"yaml": "placeholder"},
 }
 SECRETS = ("dev-line-token-1234", "dev-db-password-5678")
 

@@ -13,6 +13,8 @@ STACK = ("vars: {stage: dev}\nbackend_type: s3\nbackend: {s3: {bucket: acme-dev-
 
 @pytest.fixture
 def project(stack_tree: StackTree) -> StackTree:
+    stack_tree.config["environments"] = {"secrets": {"yaml": "placeholder"}}  # placeholders are what before_env_create is handed
+    stack_tree.write_config()
     stack_tree.component("app")
     stack_tree.file("stacks/dev.yaml", STACK)
     return stack_tree

@@ -55,7 +55,7 @@ def test_terraform_output_reads_the_applied_component_once_per_run(project, prov
     assert len(calls) == 1  # three functions, one `terraform output` per component per run
     # A sensitive output joins the redactor: describe never prints it.
     out = CliRunner(project.root, provisioner_registry).run(["describe", "app", "-s", "dev"]).stdout
-    assert "Sensitive-Output-9931" not in out and "carried: ***" in out
+    assert "Sensitive-Output-9931" not in out and "carried: '***'" in out
 
 
 def test_terraform_state_reads_the_state_object_through_the_backend_plugin(stack_tree, moto_server, provisioner_registry):

@@ -1,4 +1,4 @@
-"""The reconcile template (provisioner_core.reconcile): the flow, retries, waits and the shared options.
+"""The reconcile template (provisioner_core.reconciler): the flow, retries, waits and the shared options.
 
 The flow is driven by an in-memory resource (a dict of settings), so every branch is reached
 deterministically; the backends' own suites run the same flow against real servers.

@@ -50,7 +50,7 @@ from provisioner_core.hookspecs import hookimpl, hookspec
 from provisioner_core.interrupts import RunInterrupted, Stop
 from provisioner_core.options import OptionReader
 from provisioner_core.plugins.manager import PluginInfo, PluginRegistry
-from provisioner_core.reconcile import (
+from provisioner_core.reconciler import (
     BackendOptions,
     Change,
     LostRace,

@@ -19,8 +19,8 @@ from attrs import frozen
 
 from provisioner_core.changes import ChangeRecorder
 from provisioner_core.errors import ConfigError, PermissionDenied, ProvisionerError, ResourceConflict
-from provisioner_core.reconcile.plan import Plan, Write
-from provisioner_core.reconcile.retry import Sleep, wait_until
+from provisioner_core.reconciler.plan import Plan, Write
+from provisioner_core.reconciler.retries import Sleep, wait_until
 
 S = TypeVar("S")
 

@@ -1,7 +1,7 @@
 """What a pure plan function returns: the drift it found and the writes that fix it.
 
 No I/O here: a backend's plan compares the state it read with what it wants and describes the
-writes as data; the flow (:mod:`provisioner_core.reconcile.flow`) records and makes them.
+writes as data; the flow (:mod:`provisioner_core.reconciler.flow`) records and makes them.
 """
 
 from __future__ import annotations

@@ -9,12 +9,12 @@ into core's with the backend's mapping; :class:`BackendOptions` is the options v
 backends share. See docs/reconcile.md.
 """
 
-from provisioner_core.reconcile.errors import translating
-from provisioner_core.reconcile.flow import LostRace, Reconciled, Resource, Stale, reconcile
-from provisioner_core.reconcile.options import BackendOptions, read_backend_options
-from provisioner_core.reconcile.plan import Change, Plan, PlanBuilder, Write
-from provisioner_core.reconcile.prefetch import prefetched
-from provisioner_core.reconcile.retry import backoff, retry, wait_until
+from provisioner_core.reconciler.errors import translating
+from provisioner_core.reconciler.flow import LostRace, Reconciled, Resource, Stale, reconcile
+from provisioner_core.reconciler.options import BackendOptions, read_backend_options
+from provisioner_core.reconciler.plan import Change, Plan, PlanBuilder, Write
+from provisioner_core.reconciler.prefetch import prefetched
+from provisioner_core.reconciler.retries import backoff, retry, wait_until
 
 __all__ = [
     "BackendOptions",
