@@ -54,8 +54,13 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def load_project_config(config: str | Path | None = None, cwd: Path | None = None, cache: YamlCache | None = None) -> ProjectConfig:
-    """Load the config named by ``--config``, or found in ``cwd``; defaults when there is none."""
+def load_project_config(
+    config: str | Path | None = None, cwd: Path | None = None, cache: YamlCache | None = None, *, base_path: str | Path | None = None
+) -> ProjectConfig:
+    """Load the config named by ``--config``, or found in ``cwd``; defaults when there is none.
+
+    ``base_path`` replaces the config's ``base_path`` (Atmos's ``ATMOS_BASE_PATH``): relative to ``cwd``.
+    """
     cwd = (cwd or Path.cwd()).resolve()
     path: Path | None
     if config is not None:
@@ -70,7 +75,8 @@ def load_project_config(config: str | Path | None = None, cwd: Path | None = Non
         raw = (cache or YamlCache()).load(path) or {}
         if not isinstance(raw, Mapping):
             raise ConfigError(f"{path}: the project config must be a mapping", hint="Start it with keys such as `stacks:` and `components:`.")
-    return _from_raw(raw, path, path.parent if path is not None else cwd)
+    base = (cwd / base_path).resolve() if base_path is not None else None
+    return _from_raw(raw, path, path.parent if path is not None else cwd, base)
 
 
 def _mapping(raw: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
@@ -89,8 +95,8 @@ def _str_list(raw: Mapping[str, Any], key: str, where: str, default: tuple[str, 
     return tuple(value)
 
 
-def _from_raw(raw: Mapping[str, Any], path: Path | None, here: Path) -> ProjectConfig:
-    base = here / str(raw.get("base_path") or ".")
+def _from_raw(raw: Mapping[str, Any], path: Path | None, here: Path, base_path: Path | None = None) -> ProjectConfig:
+    base = base_path if base_path is not None else here / str(raw.get("base_path") or ".")
     stacks = _mapping(raw, "stacks", "")
     components = _mapping(raw, "components", "")
     terraform = _mapping(components, "terraform", "components.")
