@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
         # Usage errors are configuration errors: exit 2 with click's own one-line message.
         code = EXIT_CONFIG if isinstance(error, click.UsageError) or error.exit_code == 2 else EXIT_GENERAL
         usage = ProvisionerError(error.format_message(), hint="Run with --help for usage.", exit_code=code)
+        if _asks_json(error, argv if argv is not None else sys.argv[1:]):
+            state.output = "json"  # the option parser failed before -o was read
         _json_envelope(state, usage)
         state.console.error(usage)
         sys.exit(code)
@@ -141,6 +143,16 @@ def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
         print(f"Interrupted ({state.stop.name}).", file=sys.stderr)
         code = state.stop.exit_code
     _exit(code, state)
+
+
+def _asks_json(error: click.ClickException, argv: list[str]) -> bool:
+    """Whether the failing command has our ``-o/--output`` and the words ask for json."""
+    ctx = getattr(error, "ctx", None)
+    if ctx is None or not any(p.name == "output" and "--output" in getattr(p, "opts", ()) for p in ctx.command.params):
+        return False
+    words = argv[: argv.index("--")] if "--" in argv else argv
+    pairs = zip(words, [*words[1:], ""], strict=True)
+    return any((a in ("-o", "--output") and b == "json") or a in ("-ojson", "--output=json") for a, b in pairs)
 
 
 def _json_envelope(state: CliState, error: ProvisionerError) -> None:
