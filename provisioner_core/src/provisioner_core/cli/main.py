@@ -51,8 +51,10 @@ class ProvisionGroup(click.Group):
         if cmd_name not in types:
             # A typo of a command (`descibe`) is not an unknown provisioner type: name the close one.
             close = difflib.get_close_matches(cmd_name, sorted({*commands, *types}), n=1)
-            if close and not ctx.resilient_parsing:  # (completing: no error)
+            if close and close[0] in commands and not ctx.resilient_parsing:  # (completing: no error)
                 raise ConfigError(f"unknown command '{cmd_name}'; did you mean '{close[0]}'?", hint="See `provision --help` for the commands and `provision plugins` for the provisioner types.")
+            if close and not ctx.resilient_parsing:
+                raise ConfigError(f"unknown provisioner type '{cmd_name}'; did you mean '{close[0]}'?", hint=f"Installed types: {', '.join(types)}; see `provision plugins`.")
         same_type = [rp.spec for rp in state.registry.provisioners() if rp.spec.type == cmd_name]
         if len(same_type) == 1:
             description = same_type[0].description
