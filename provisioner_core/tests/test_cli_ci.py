@@ -90,10 +90,11 @@ def test_unit_line_names_the_failure_on_one_line(project, provision_cli):
     assert unit_line(unit, 3, 9) == "[3/9] dev/vpc (+1 more): failed (exit 2): bad thing  0.21 s"
 
 
-@pytest.mark.parametrize("word, close", [("descibe", "describe"), ("plugin", "plugins"), ("terrafrom", "terraform"), ("exampel", "example")])
-def test_a_typo_of_a_command_or_type_gets_did_you_mean(project, provision_cli, word, close):
+@pytest.mark.parametrize("word, close, what", [("descibe", "describe", "command"), ("plugin", "plugins", "command"), ("terrafrom", "terraform", "command"),
+                                               ("exampel", "example", "provisioner type")])  # fmt: skip
+def test_a_typo_of_a_command_or_type_gets_did_you_mean(project, provision_cli, word, close, what):
     result = provision_cli.run([word, "vpc", "-s", "dev"], exit_code=2)
-    assert result.stderr.splitlines()[0] == f"Error: unknown command '{word}'; did you mean '{close}'?"
+    assert result.stderr.splitlines()[0] == f"Error: unknown {what} '{word}'; did you mean '{close}'?"
     assert result.stderr.splitlines()[1].startswith("Hint: ")
 
 
