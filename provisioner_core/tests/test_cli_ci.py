@@ -14,7 +14,6 @@ import click
 import pytest
 
 from provisioner_core.cli.batch_command import unit_line
-from provisioner_core.cli.complete import complete_components, complete_stacks
 from provisioner_core.cli.main import cli
 from provisioner_core.cli.state import CliState
 from provisioner_core.terraform.flow import wants_color

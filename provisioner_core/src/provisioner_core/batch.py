@@ -32,7 +32,6 @@ from provisioner_core.spec import Concurrency
 from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.state.backend_types import BackendType
 
-
 UnitT = TypeVar("UnitT")
 
 

@@ -43,7 +43,7 @@ def _progress_bar(stack: contextlib.ExitStack, state: CliState, provisioner_type
     bars: list[Any] = []
 
     def planned(total: int) -> None:
-        bar = click.progressbar(length=total, label=f"{provisioner_type} --all", file=state.console.err, show_pos=True, show_eta=False,
+        bar: Any = click.progressbar(length=total, label=f"{provisioner_type} --all", file=state.console.err, show_pos=True, show_eta=False,
                                 item_show_func=lambda text: state.console.redactor(text) if text else None)  # fmt: skip
         bars.append(stack.enter_context(bar))
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import attrs
 import click
@@ -16,13 +17,16 @@ from provisioner_core.redaction import masker, redact_mapping
 from provisioner_core.runner import DEFAULT_TIMEOUT_S, EventFailed
 from provisioner_core.schema import OptionRow, json_schema, option_rows
 
+FuncT = TypeVar("FuncT", bound=Callable[..., Any])
+
+
 def _remember_output(ctx: click.Context, _param: click.Parameter, value: str) -> str:
     # Eager: known before a missing option fails, so that error gets the JSON envelope too.
     ctx.ensure_object(CliState).output = value
     return value
 
 
-def output_option(*formats: str, help: str = "Output format.") -> Any:
+def output_option(*formats: str, help: str = "Output format.") -> Callable[[FuncT], FuncT]:
     """``-o/--output``: every command's, so an error with ``-o json`` prints the one JSON envelope (cli.main)."""
     return click.option("-o", "--output", type=click.Choice(list(formats)), default=formats[0], show_default=True, is_eager=True, callback=_remember_output, help=help)
 

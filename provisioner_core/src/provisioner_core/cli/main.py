@@ -16,8 +16,7 @@ import click
 from provisioner_core.capture import LOGGER_NAME
 from provisioner_core.cli.commands import make_provision_command
 from provisioner_core.cli.console import Console
-from provisioner_core.cli.state import CliState
-from provisioner_core.cli.state import CONFIG_ENV
+from provisioner_core.cli.state import CONFIG_ENV, CliState
 from provisioner_core.errors import EXIT_CONFIG, EXIT_GENERAL, ConfigError, ProvisionerError
 from provisioner_core.interrupts import SignalExit, exit_code_for, signal_handlers, signal_name
 from provisioner_core.version import distribution_version

@@ -15,7 +15,6 @@ from provisioner_core.plugins.manager import PluginRegistry
 from provisioner_core.session import Provisioning
 from provisioner_core.stacks.config import find_config
 
-
 CONFIG_ENV = "PROVISIONER_CONFIG"
 ATMOS_CONFIG_DIR_ENV = "ATMOS_CLI_CONFIG_PATH"  # Atmos's: the folder holding atmos.yaml
 ATMOS_BASE_PATH_ENV = "ATMOS_BASE_PATH"  # Atmos's: replaces atmos.yaml's base_path (relative to the working directory)
