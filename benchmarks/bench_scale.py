@@ -1,4 +1,4 @@
-"""Benchmark 7: the 10,000-stack case, split across CI machines with ``--shard K/N``.
+"""Benchmark 8: the 10,000-stack case, split across CI machines with ``--shard K/N``.
 
 Generates 10,000 stack files (+30 catalog files; 4 components each, 40,000 components, two of
 four inheriting; ``--backends`` distinct state buckets) and measures, each in its own child
