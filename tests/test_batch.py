@@ -134,3 +134,16 @@ def test_text_output_summarises(tree, cli):
 def test_component_and_all_are_exclusive(tree, cli):
     assert "not both" in cli.run(["backend", "vpc", "--all"], exit_code=2).stderr
     assert "--shard needs --all" in cli.run(["backend", "vpc", "-s", "dev", "--shard", "1/2"], exit_code=2).stderr
+
+
+def test_the_matrix_deals_distinct_backends_not_components(tree, cli):
+    # 12 components share 2 buckets: 2 units, so at most 2 jobs, each with one backend.
+    matrix = json.loads(cli.run(["backend", "--all", "--matrix", "3", "-o", "json"]).stdout)["include"]
+    assert [(row["shard"], row["units"]) for row in matrix] == [("1/2", 1), ("2/2", 1)]
+    assert sorted(row["components"] for row in matrix) == [4, 8]
+    seen = []
+    for row in matrix:
+        result = json.loads(cli.run(["backend", "--all", "--dry-run", "--shard", row["shard"], "-o", "json"]).stdout)
+        assert len(result["units"]) == row["units"] and len(result["components"]) == row["components"]
+        seen += [unit["identity"]["backend"]["bucket"] for unit in result["units"]]
+    assert sorted(seen) == sorted(tree.buckets)

@@ -97,7 +97,7 @@ def test_an_org_level_backend_gives_every_component_its_own_state(project, provi
         for component in ("vpc", "eks"):
             summary = json.loads(provision_cli.run(["terraform", "apply", component, "-s", stack, "--auto-approve", "-o", "json"]).stdout)
             assert summary["workspace"] == stack
-            assert ["workspace", "select", "-or-create", stack] in [c["args"] for c in summary["terraform"]]
+            assert ["workspace", "select", "-or-create", "-no-color", stack] in [c["args"] for c in summary["terraform"]]
     keys = objects(moto_server.url, project.bucket)
     assert keys == ["eks/dev/terraform.tfstate", "eks/prod/terraform.tfstate", "vpc/dev/terraform.tfstate", "vpc/prod/terraform.tfstate"]
     for key in keys:
@@ -167,9 +167,9 @@ def test_disabled_components_are_listed_skipped_and_refused(project, provision_c
 def test_dry_run_prints_the_commands_and_writes_nothing(project, provision_cli, moto_server):
     text = provision_cli.run(["terraform", "apply", "vpc", "-s", "dev", "--auto-approve", "--dry-run"]).stdout
     assert "planned s3://" in text and "Workspace: dev" in text
-    assert "terraform init -reconfigure -input=false" in text
-    assert "terraform workspace select -or-create dev" in text
-    assert "terraform apply -input=false -var-file=dev-vpc.terraform.tfvars.json -auto-approve" in text
+    assert "terraform init -reconfigure -input=false -no-color" in text  # not a terminal: -no-color
+    assert "terraform workspace select -or-create -no-color dev" in text
+    assert "terraform apply -input=false -var-file=dev-vpc.terraform.tfvars.json -auto-approve -no-color" in text
     summary = json.loads(provision_cli.run(["terraform", "plan", "vpc", "-s", "dev", "--dry-run", "-o", "json"]).stdout)
     assert summary["dry_run"] is True and summary["workspace"] == "dev"
     assert all(c["would_run"] for c in summary["terraform"]) and summary["results"][0]["status"] == "planned"

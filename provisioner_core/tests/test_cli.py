@@ -88,7 +88,7 @@ def test_abstract_component_exits_2(project, provision_cli):
 
 def test_unknown_type_lists_close_match(project, provision_cli):
     result = provision_cli.run(["exampel", "app", "-s", "dev"], exit_code=2)
-    assert "unknown provisioner type 'exampel'" in result.stderr and "Did you mean 'example'" in result.stderr
+    assert "unknown provisioner type 'exampel'; did you mean 'example'?" in result.stderr
 
 
 def test_backend_type_without_plugin_names_the_distribution(project, provision_cli, register_plugin):

@@ -16,13 +16,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from attrs import define, field, frozen
 
 from provisioner_core.errors import EXIT_GENERAL, ConfigError, ProvisionerError
 from provisioner_core.interrupts import WAIT_SLICE_S, RunInterrupted, Stop, grace_notice, is_interruption, signals_blocked
-from provisioner_core.orchestrator import explicit_events, prepare, run_provisioners
+from provisioner_core.orchestrator import check_enabled_types, explicit_events, prepare, run_provisioners
 from provisioner_core.plugins.manager import PluginRegistry
 from provisioner_core.redaction import Redactor, masker, redact_mapping
 from provisioner_core.results import Outcome
@@ -31,6 +31,8 @@ from provisioner_core.session import Provisioning
 from provisioner_core.spec import Concurrency
 from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.state.backend_types import BackendType
+
+UnitT = TypeVar("UnitT")
 
 
 @frozen
@@ -49,6 +51,10 @@ class Shard:
         if count < 1 or not 1 <= index <= count:
             raise ConfigError(f"--shard {text}: K must be between 1 and N (N >= 1)", hint=f"With N={count}, use 1/{count} … {count}/{count}.")
         return cls(index, count)
+
+    def select(self, ordered: Sequence[UnitT]) -> list[UnitT]:
+        """This shard's share of the units (sorted by identity): every N-th, starting at the K-th."""
+        return [unit for i, unit in enumerate(ordered) if i % self.count == self.index - 1]
 
 
 BATCH_THREAD_PREFIX = "provision-unit"
@@ -71,6 +77,7 @@ class Unit:
     ran: bool = False
     public: dict[str, Any] = field(factory=dict)
     not_started: str = ""  # why it never ran: "" (it ran), "fail-fast", or the signal's name
+    duration_s: float = 0.0  # wall time of its run
 
     @property
     def status(self) -> str:
@@ -171,11 +178,16 @@ def unit_identity(
 
 def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequence[str] | None, shard: Shard | None) -> tuple[list[Unit], list[dict[str, str]]]:
     """Group the enabled, runnable components of ``stacks`` into units (ordered by identity), then keep this shard's."""
-    provisioning.check_type(provisioner_type)
-    concurrency = type_concurrency(provisioning.registry, provisioner_type)
     names = list(stacks) if stacks else provisioning.stacks.stack_names()
     for name in names:
         provisioning.stacks.stack(name)  # unknown stacks fail up front, with close matches
+    if provisioner_type not in provisioning.registry.provisioner_types():
+        # Not installed: the first component that enables it gets the install line (its backend_type's plugin).
+        for component in provisioning.components(names):
+            if not component.abstract and component.provision_options(provisioner_type).get("enabled") is True:
+                check_enabled_types(provisioning.registry, component, provisioner_type)
+        provisioning.check_type(provisioner_type)
+    concurrency = type_concurrency(provisioning.registry, provisioner_type)
     units: dict[str, Unit] = {}
     skipped: list[dict[str, str]] = []
     for component in provisioning.components(names):
@@ -201,9 +213,18 @@ def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequen
     # Nothing runs when any selected component would write another component's state.
     provisioning.check_state_collisions(c for unit in units.values() if unit.error is None for c in unit.components)
     ordered = sorted(units.values(), key=lambda unit: unit.sort_key)
-    if shard is not None:
-        ordered = [u for i, u in enumerate(ordered) if i % shard.count == shard.index - 1]
-    return ordered, skipped
+    return (ordered if shard is None else shard.select(ordered)), skipped
+
+
+def plan_matrix(provisioning: Provisioning, provisioner_type: str, stacks: Sequence[str] | None, count: int) -> list[tuple[Shard, list[Unit]]]:
+    """The shards ``--shard K/N`` would run, with their units: a CI matrix (runs nothing).
+
+    ``N`` is ``count``, or the number of units when there are fewer (no job without work; one
+    job when there is nothing). Units are dealt round-robin, so sizes differ by at most one.
+    """
+    units, _ = plan_units(provisioning, provisioner_type, stacks, None)
+    shards = max(1, min(count, len(units)))
+    return [(shard, shard.select(units)) for shard in (Shard(k, shards) for k in range(1, shards + 1))]
 
 
 def run_batch(
@@ -216,9 +237,14 @@ def run_batch(
     shard: Shard | None = None,
     fail_fast: bool = False,
     progress: Callable[[int, int, int], None] | None = None,
+    planned: Callable[[int], None] | None = None,
+    finished: Callable[[Unit, int, int], None] | None = None,
 ) -> BatchResult:
+    """Run the units; ``planned(total)`` once they are known, ``finished(unit, done, total)`` as each one ends (the calling thread)."""
     started = time.perf_counter()
     units, skipped = plan_units(provisioning, provisioner_type, stacks, shard)
+    if planned is not None:
+        planned(len(units))
     failed_stop = threading.Event()
     stop = provisioning.stop
 
@@ -226,6 +252,7 @@ def run_batch(
         if failed_stop.is_set() or stop.requested or unit.error is not None:
             return
         representative = unit.components[0]
+        began = time.perf_counter()
         try:
             provisioning.check_runnable(representative, provisioner_type)
             prepare(provisioning, representative, provisioner_type, guard=False)  # the guard ran for the whole batch
@@ -240,11 +267,13 @@ def run_batch(
             unit.error = wrap_error(exc)
             if fail_fast and not is_interruption(unit.error):
                 failed_stop.set()
+        finally:
+            unit.duration_s = time.perf_counter() - began
 
     concurrency = type_concurrency(provisioning.registry, provisioner_type)
     # The spec decides: a provisioner that did not declare itself safe to run concurrently runs one unit at a time.
     workers = 1 if concurrency is Concurrency.SERIAL else max(1, jobs)
-    running = _run_units(units, work, workers, stop, failed_stop, progress)
+    running = _run_units(units, work, workers, stop, failed_stop, progress, finished)
     if stop.requested:
         units = [_as_reported(unit, id(unit) in running, stop.name, stop.signum) for unit in units]
     elif failed_stop.is_set():
@@ -258,7 +287,13 @@ def run_batch(
 
 
 def _run_units(
-    units: list[Unit], work: Callable[[Unit], None], workers: int, stop: Stop, failed_stop: threading.Event, progress: Callable[[int, int, int], None] | None
+    units: list[Unit],
+    work: Callable[[Unit], None],
+    workers: int,
+    stop: Stop,
+    failed_stop: threading.Event,
+    progress: Callable[[int, int, int], None] | None,
+    finished: Callable[[Unit, int, int], None] | None = None,
 ) -> set[int]:
     """Run ``work`` over ``units`` on ``workers`` threads; return the ids of the units still running (after a stop).
 
@@ -274,10 +309,23 @@ def _run_units(
             futures[future] = unit
             future.add_done_callback(wakeups.put)
     reported = 0
+    announced: set[Future[None]] = set()
+    count = 0
+
+    def announce() -> None:
+        # Each unit that ran, once, in the order they ended (as far as the waits can tell).
+        nonlocal count
+        for future in [f for f in futures if f.done() and f not in announced and not f.cancelled()]:
+            announced.add(future)
+            if finished is not None and futures[future].ran:
+                count += 1
+                finished(futures[future], count, len(units))
+
     abandoned_at: float | None = None
     try:
         with stop.waking(wakeups.put), stop.listening(grace_notice("each running unit")):
             while open_futures := [future for future in futures if not future.done()]:
+                announce()
                 done = sum(1 for u in units if u.ran)
                 failed = sum(1 for u in units if u.error is not None)
                 if progress is not None and done != reported:
@@ -301,6 +349,7 @@ def _run_units(
     finally:
         # After a stop, a unit that still runs is reported as interrupted and not waited for.
         pool.shutdown(wait=not stop.requested, cancel_futures=True)
+    announce()
     if progress is not None and not stop.requested:
         progress(sum(1 for u in units if u.ran), len(units), sum(1 for u in units if u.error is not None))
     return {id(unit) for future, unit in futures.items() if not future.done()}

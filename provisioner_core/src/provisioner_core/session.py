@@ -24,6 +24,7 @@ from provisioner_core.stacks.component import ResolvedComponent
 from provisioner_core.stacks.config import ProjectConfig, load_project_config
 from provisioner_core.stacks.loader import YamlCache
 from provisioner_core.stacks.resolver import StackRepository
+from provisioner_core.state.backend_types import install_hint
 from provisioner_core.state.guard import StateIndex
 
 
@@ -48,9 +49,11 @@ class Provisioning:
         self._outputs: dict[tuple[str, str, str], Mapping[str, Any]] = {}
 
     @classmethod
-    def from_path(cls, config: str | Path | None = None, cwd: Path | None = None, registry: PluginRegistry | None = None, *, stop: Stop | None = None) -> Provisioning:
-        """The project whose ``atmos.yaml``/``provisioner.yaml`` is ``config``, or found in ``cwd``."""
-        return cls(load_project_config(config, cwd), registry, stop=stop)
+    def from_path(
+        cls, config: str | Path | None = None, cwd: Path | None = None, registry: PluginRegistry | None = None, *, stop: Stop | None = None, base_path: str | Path | None = None
+    ) -> Provisioning:
+        """The project whose ``atmos.yaml``/``provisioner.yaml`` is ``config``, or found in ``cwd``; ``base_path`` overrides the config's."""
+        return cls(load_project_config(config, cwd, base_path=base_path), registry, stop=stop)
 
     @property
     def stacks(self) -> StackRepository:
@@ -263,7 +266,8 @@ class Provisioning:
             raise ConfigError(
                 f"unknown provisioner type '{provisioner_type}'",
                 hint=([f"Not loaded: {failed}"] if failed else [])
-                + [(f"Did you mean '{close[0]}'? " if close else "") + f"Installed types: {', '.join(types) or '(none)'}; see `provision plugins`."],
+                + [(f"Did you mean '{close[0]}'? " if close else "") + f"Installed types: {', '.join(types) or '(none)'}; see `provision plugins`."]
+                + ([] if close else [f"If a plugin provides it: {install_hint('<backend_type>') if provisioner_type == 'backend' else f'pip install provisioner-{provisioner_type}'}."]),
             )
 
     def check_runnable(self, component: ResolvedComponent, provisioner_type: str) -> None:

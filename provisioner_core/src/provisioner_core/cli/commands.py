@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import attrs
 import click
 
+from provisioner_core.cli.complete import complete_components, complete_stacks
 from provisioner_core.cli.render import outcomes_text
 from provisioner_core.cli.state import CliState
 from provisioner_core.errors import EXIT_GENERAL, ProvisionerError
@@ -15,7 +17,21 @@ from provisioner_core.redaction import masker, redact_mapping
 from provisioner_core.runner import DEFAULT_TIMEOUT_S, EventFailed
 from provisioner_core.schema import OptionRow, json_schema, option_rows
 
-OUTPUT = click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+FuncT = TypeVar("FuncT", bound=Callable[..., Any])
+
+
+def _remember_output(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    # Eager: known before a missing option fails, so that error gets the JSON envelope too.
+    ctx.ensure_object(CliState).output = value
+    return value
+
+
+def output_option(*formats: str, help: str = "Output format.") -> Callable[[FuncT], FuncT]:
+    """``-o/--output``: every command's, so an error with ``-o json`` prints the one JSON envelope (cli.main)."""
+    return click.option("-o", "--output", type=click.Choice(list(formats)), default=formats[0], show_default=True, is_eager=True, callback=_remember_output, help=help)
+
+
+OUTPUT = output_option("text", "json")
 
 
 def state_of(ctx: click.Context) -> CliState:
@@ -83,9 +99,9 @@ def _print_options(state: CliState, provisioner_type: str, output: str) -> None:
 
 
 @click.command("describe")
-@click.argument("component")
-@click.option("-s", "--stack", required=True, help="Stack name.")
-@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.argument("component", shell_complete=complete_components)
+@click.option("-s", "--stack", required=True, help="Stack name.", shell_complete=complete_stacks)
+@output_option("yaml", "json")
 @click.pass_context
 def describe_command(ctx: click.Context, component: str, stack: str, output: str) -> None:
     """Show a component's resolved sections (secrets redacted). COMPONENT may be a path: `.` is the component of this folder."""
@@ -134,7 +150,7 @@ def list_stacks(ctx: click.Context, output: str) -> None:
 
 
 @list_group.command("components")
-@click.option("-s", "--stack", "stacks", multiple=True, help="Only these stacks (repeatable).")
+@click.option("-s", "--stack", "stacks", multiple=True, help="Only these stacks (repeatable).", shell_complete=complete_stacks)
 @OUTPUT
 @click.pass_context
 def list_components(ctx: click.Context, stacks: tuple[str, ...], output: str) -> None:
@@ -160,18 +176,28 @@ def make_provision_command(provisioner_type: str, description: str = "") -> clic
     """``provision <type> <component> -s STACK``: run one provisioner type explicitly."""
 
     @click.command(provisioner_type, help=description or f"Run the '{provisioner_type}' provisioner for a component explicitly.")
-    @click.argument("component", required=False)
-    @click.option("-s", "--stack", "stacks", multiple=True, help="Stack name (repeatable with --all).")
+    @click.argument("component", required=False, shell_complete=complete_components)
+    @click.option("-s", "--stack", "stacks", multiple=True, help="Stack name (repeatable with --all).", shell_complete=complete_stacks)
     @click.option("--dry-run", is_flag=True, help="Report every call it would make; make no write call.")
     @click.option("--all", "all_components", is_flag=True, help="Every enabled component of the selected stacks (all stacks by default); each shared backend once.")
     @click.option("--jobs", type=click.IntRange(1, 64), default=8, show_default=True, help="With --all: distinct backends provisioned at once.")
     @click.option("--shard", default=None, metavar="K/N", help="With --all: only the K-th of N deterministic shares of the distinct backends (a CI matrix).")
     @click.option("--fail-fast", is_flag=True, help="With --all: stop at the first failure.")
+    @click.option("--matrix", "matrix", type=click.IntRange(1, 256), default=None, metavar="N", help="With --all: print the CI matrix of N shards (each runnable as --shard K/N); run nothing.")
+    @click.option("--matrix-format", type=click.Choice(["github", "gitlab"]), default="github", show_default=True, help="With --matrix: GitHub Actions strategy.matrix or GitLab parallel:matrix.")
     @OUTPUT
     @click.pass_context
-    def command(ctx: click.Context, component: str | None, stacks: tuple[str, ...], dry_run: bool, all_components: bool, jobs: int, shard: str | None, fail_fast: bool, output: str) -> None:
+    def command(ctx: click.Context, component: str | None, stacks: tuple[str, ...], dry_run: bool, all_components: bool, jobs: int, shard: str | None,
+                fail_fast: bool, matrix: int | None, matrix_format: str, output: str) -> None:  # fmt: skip
         state = state_of(ctx)
         state.console.quiet = state.console.quiet or output == "json"
+        if matrix is not None:
+            if not all_components or component or shard is not None:
+                raise click.UsageError("--matrix needs --all (and no COMPONENT or --shard)")
+            from provisioner_core.cli.batch_command import print_matrix
+
+            print_matrix(state, provisioner_type, stacks, matrix, matrix_format, output)
+            return
         if all_components:
             if component:
                 raise click.UsageError("give either a COMPONENT or --all, not both")

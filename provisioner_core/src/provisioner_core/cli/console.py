@@ -19,6 +19,7 @@ class Console:
         self._stderr = stderr
         self.quiet = False  # -o json, or -q: no status lines
         self.verbose = False  # -v: debug lines too
+        self.json_printed = False  # a JSON document is on stdout: an error adds no second one
 
     @property
     def out(self) -> TextIO:
@@ -32,6 +33,7 @@ class Console:
         print(self.redactor(text), file=self.out)
 
     def json(self, data: Any) -> None:
+        self.json_printed = True
         print(self.redactor(json.dumps(data, indent=2, sort_keys=False, default=str)), file=self.out)
 
     def status(self, text: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import signal
@@ -15,8 +16,8 @@ import click
 from provisioner_core.capture import LOGGER_NAME
 from provisioner_core.cli.commands import make_provision_command
 from provisioner_core.cli.console import Console
-from provisioner_core.cli.state import CliState
-from provisioner_core.errors import EXIT_CONFIG, EXIT_GENERAL, ProvisionerError
+from provisioner_core.cli.state import CONFIG_ENV, CliState
+from provisioner_core.errors import EXIT_CONFIG, EXIT_GENERAL, ConfigError, ProvisionerError
 from provisioner_core.interrupts import SignalExit, exit_code_for, signal_handlers, signal_name
 from provisioner_core.version import API_VERSION, distribution_version, installed_plugin_distributions
 
@@ -45,6 +46,14 @@ class ProvisionGroup(click.Group):
             return commands[cmd_name]
         # Any other word is a provisioner type; unknown types fail with close matches (exit 2).
         state = ctx.ensure_object(CliState)
+        types = state.registry.provisioner_types()
+        if cmd_name not in types:
+            # A typo of a command (`descibe`) is not an unknown provisioner type: name the close one.
+            close = difflib.get_close_matches(cmd_name, sorted({*commands, *types}), n=1)
+            if close and close[0] in commands and not ctx.resilient_parsing:  # (completing: no error)
+                raise ConfigError(f"unknown command '{cmd_name}'; did you mean '{close[0]}'?", hint="See `provision --help` for the commands and `provision plugins` for the provisioner types.")
+            if close and not ctx.resilient_parsing:
+                raise ConfigError(f"unknown provisioner type '{cmd_name}'; did you mean '{close[0]}'?", hint=f"Installed types: {', '.join(types)}; see `provision plugins`.")
         same_type = [rp.spec for rp in state.registry.provisioners() if rp.spec.type == cmd_name]
         if len(same_type) == 1:
             description = same_type[0].description
@@ -69,10 +78,13 @@ def show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 
 
 @click.group(cls=ProvisionGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config", default=None, metavar="PATH", help="atmos.yaml or provisioner.yaml (default: found in the working directory).")
+@click.option(
+    "--config", "config", default=None, metavar="PATH", envvar=CONFIG_ENV, show_envvar=True,
+    help="atmos.yaml or provisioner.yaml (default: ATMOS_CLI_CONFIG_PATH's folder, else found in the working directory).",
+)  # fmt: skip
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-@click.option("-v", "--verbose", is_flag=True, help="Show provisioners' debug messages too.")
-@click.option("-q", "--quiet", is_flag=True, help="Only results and errors: no status lines.")
+@click.option("-v", "--verbose", is_flag=True, help="More detail: provisioners' debug messages, log records at DEBUG.")
+@click.option("-q", "--quiet", is_flag=True, help="Errors and the final summary only: no status, progress or per-unit lines.")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=show_version, help="Show the versions of provisioner-core and of each installed plugin distribution, then exit.")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, debug: bool, verbose: bool, quiet: bool) -> None:
@@ -110,6 +122,7 @@ def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
     except ProvisionerError as error:
         if state.debug:
             _print_traceback(state)
+        _json_envelope(state, error)
         state.console.error(error)
         _exit(error.exit_code, state)
     except click.exceptions.Abort as error:
@@ -120,17 +133,22 @@ def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
         sys.exit(EXIT_GENERAL)
     except click.ClickException as error:
         # Usage errors are configuration errors: exit 2 with click's own one-line message.
-        state.console.error(ProvisionerError(error.format_message(), hint="Run with --help for usage."))
-        sys.exit(EXIT_CONFIG if isinstance(error, click.UsageError) or error.exit_code == 2 else EXIT_GENERAL)
+        code = EXIT_CONFIG if isinstance(error, click.UsageError) or error.exit_code == 2 else EXIT_GENERAL
+        usage = ProvisionerError(error.format_message(), hint="Run with --help for usage.", exit_code=code)
+        if _asks_json(error, argv if argv is not None else sys.argv[1:]):
+            state.output = "json"  # the option parser failed before -o was read
+        _json_envelope(state, usage)
+        state.console.error(usage)
+        sys.exit(code)
     except KeyboardInterrupt:
         print("Interrupted (SIGINT).", file=sys.stderr)
         sys.exit(exit_code_for(signal.SIGINT))
     except Exception as error:  # noqa: BLE001 - the last line of defence: one line, exit 1
         if state.debug:
             _print_traceback(state)
-        Console(state.console.redactor).error(
-            ProvisionerError(f"unexpected {type(error).__name__}: {error}", hint="Run again with --debug for a traceback, and report it if it is a bug.")
-        )
+        unexpected = ProvisionerError(f"unexpected {type(error).__name__}: {error}", hint="Run again with --debug for a traceback, and report it if it is a bug.")
+        _json_envelope(state, unexpected)
+        Console(state.console.redactor).error(unexpected)
         sys.exit(EXIT_GENERAL)
     code = code if isinstance(code, int) else 0
     if state.stop.requested and code == 0:
@@ -138,6 +156,25 @@ def main(argv: list[str] | None = None, state: CliState | None = None) -> Any:
         print(f"Interrupted ({state.stop.name}).", file=sys.stderr)
         code = state.stop.exit_code
     _exit(code, state)
+
+
+def _asks_json(error: click.ClickException, argv: list[str]) -> bool:
+    """Whether the failing command has our ``-o/--output`` and the words ask for json."""
+    ctx = getattr(error, "ctx", None)
+    if ctx is None or not any(p.name == "output" and "--output" in getattr(p, "opts", ()) for p in ctx.command.params):
+        return False
+    words = argv[: argv.index("--")] if "--" in argv else argv
+    pairs = zip(words, [*words[1:], ""], strict=True)
+    return any((a in ("-o", "--output") and b == "json") or a in ("-ojson", "--output=json") for a, b in pairs)
+
+
+def _json_envelope(state: CliState, error: ProvisionerError) -> None:
+    """With ``-o json``, every failing command leaves one JSON document on stdout: ``{"ok": false, "error": {...}}``.
+
+    A command that already printed its own document (with more keys, the same two) adds none.
+    """
+    if state.output == "json" and not state.console.json_printed:
+        state.console.json({"ok": False, "error": error.to_dict()})
 
 
 def _print_traceback(state: CliState) -> None:

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from provisioner_core.cli.commands import state_of
+from provisioner_core.cli.commands import output_option, state_of
+from provisioner_core.cli.complete import complete_components, complete_stacks
 from provisioner_core.cli.render import outcomes_text
 from provisioner_core.errors import ConfigError, ProvisionerError
 from provisioner_core.interrupts import RunInterrupted
@@ -51,12 +52,12 @@ class TerraformCommand(click.Command):
 
 @click.command("terraform", cls=TerraformCommand)
 @click.argument("subcommand", type=click.Choice(SUBCOMMANDS))
-@click.argument("component")
-@click.option("-s", "--stack", required=True, help="Stack name.")
+@click.argument("component", shell_complete=complete_components)
+@click.option("-s", "--stack", required=True, help="Stack name.", shell_complete=complete_stacks)
 @click.option("--dry-run", is_flag=True, help="Provisioners plan only; print the terraform commands that would run (workspace included); write nothing, run nothing.")
 @click.option("--terraform-bin", default=None, help="Binary to run (default: components.terraform.command, else terraform); e.g. tofu.")
 @click.option("--auto-approve", is_flag=True, help="Pass -auto-approve to apply and destroy.")
-@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: a summary on stdout; terraform's own output goes to stderr.")
+@output_option("text", "json", help="json: a summary on stdout; terraform's own output goes to stderr.")
 @click.pass_context
 def terraform_group(ctx: click.Context, subcommand: str, component: str, stack: str, dry_run: bool, terraform_bin: str | None, auto_approve: bool, output: str) -> None:
     """Provision what COMPONENT needs, then run terraform SUBCOMMAND (init and the stack's workspace first).

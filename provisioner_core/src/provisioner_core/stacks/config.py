@@ -95,9 +95,19 @@ def _from_variable(cwd: Path, environ: Mapping[str, str]) -> Path | None:
 
 
 def load_project_config(
-    config: str | Path | None = None, cwd: Path | None = None, cache: YamlCache | None = None, environ: Mapping[str, str] | None = None
+    config: str | Path | None = None,
+    cwd: Path | None = None,
+    cache: YamlCache | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    base_path: str | Path | None = None,
 ) -> ProjectConfig:
-    """Load the config named by ``--config``, ``ATMOS_CLI_CONFIG_PATH``, or found in ``cwd`` or above it."""
+    """Load the config named by ``config``, ``ATMOS_CLI_CONFIG_PATH``, or found in ``cwd`` or above it.
+
+    ``base_path`` replaces the config's ``base_path`` (relative to ``cwd``). Atmos's variables are
+    read only when ``config`` is not given (``ATMOS_BASE_PATH`` also only without ``base_path``):
+    a file chosen explicitly is never mixed with a base path set for Atmos.
+    """
     cwd = (cwd or Path.cwd()).resolve()
     environ = os.environ if environ is None else environ
     path: Path | None
@@ -113,7 +123,10 @@ def load_project_config(
         raw = (cache or YamlCache()).load(path) or {}
         if not isinstance(raw, Mapping):
             raise ConfigError(f"{path}: the project config must be a mapping", hint="Start it with keys such as `stacks:` and `components:`.")
-    base_override = environ.get(BASE_PATH_VARIABLE) or None
+    if base_path is not None:
+        base_override: str | None = str(base_path)
+    else:
+        base_override = (environ.get(BASE_PATH_VARIABLE) or None) if config is None else None
     return _from_raw(raw, path, path.parent if path is not None else cwd, base_override, cwd)
 
 

@@ -143,6 +143,7 @@ def run_terraform(
     events: bool = True,
     setup_stdout: IO[str] | None = None,
     capture: IO[str] | None = None,
+    color: bool | None = None,
 ) -> TerraformRun:
     """Run one terraform subcommand for a component with the provisioners around it.
 
@@ -152,6 +153,8 @@ def run_terraform(
     provisioner or hook (reading outputs for a YAML function); ``setup_stdout`` receives what
     ``init`` and ``workspace select`` print, so ``stdout`` holds the subcommand's output only;
     ``capture`` receives the subcommand's output unredacted (values read back, never printed).
+    ``color``: False passes ``-no-color`` to every terraform command; by default colour only when
+    ``NO_COLOR`` is unset (or empty, as no-color.org says) and terraform's output goes to a terminal.
     """
     if subcommand not in SUBCOMMANDS:
         raise ConfigError(f"unsupported terraform subcommand '{subcommand}'", hint=f"Supported: {', '.join(SUBCOMMANDS)}.")
@@ -165,6 +168,7 @@ def run_terraform(
     run = TerraformRun(stack, component.name, subcommand, workspace=component.workspace, dry_run=dry_run)
     interactive = process.stdin_is_interactive() if interactive is None else interactive
     out, err = stdout or sys.stdout, stderr or sys.stderr
+    color = wants_color(out) if color is None else color
     ambient_workspace = os.environ.get("TF_WORKSPACE")
     if ambient_workspace and ambient_workspace != component.workspace:
         (warn or status)(f"TF_WORKSPACE={ambient_workspace} is ignored: this component's workspace is {component.workspace} (metadata.terraform_workspace sets it)")
@@ -229,6 +233,8 @@ def run_terraform(
                 args.append(f"-var-file={varfile_name}")
             if sub in ("apply", "destroy") and auto_approve:
                 args.append("-auto-approve")
+            if not color and "-no-color" not in extra_args:
+                args.append("-no-color")  # ANSI escapes in a CI log are noise
             return args
 
         flow.event(ev.BEFORE_TERRAFORM_INIT)
@@ -241,7 +247,7 @@ def run_terraform(
             return run
         if component.workspace != DEFAULT_WORKSPACE:
             # Every later command, and plain `terraform` in this folder afterwards, uses this stack's state.
-            run.exit_code = terraform(["workspace", "select", "-or-create", component.workspace])
+            run.exit_code = terraform(["workspace", "select", "-or-create", *common("workspace"), component.workspace])
             if run.exit_code != 0:
                 return run
         flow.event(ev.AFTER_TERRAFORM_INIT)
@@ -261,6 +267,14 @@ def run_terraform(
         if not dry_run:
             # The var file is per run, whatever happens (a signal too); backend.tf.json stays so plain `terraform` keeps working there.
             (folder / varfile_name).unlink(missing_ok=True)
+
+
+def wants_color(out: IO[str]) -> bool:
+    """Terraform's colours: only to a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def component_folder_of(provisioning: Provisioning, component: ResolvedComponent) -> Path:
