@@ -183,14 +183,14 @@ def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequen
         provisioning.stacks.stack(name)  # unknown stacks fail up front, with close matches
     if provisioner_type not in provisioning.registry.provisioner_types():
         # Not installed: the first component that enables it gets the install line (its backend_type's plugin).
-        for component in provisioning.components(names):
+        for component in provisioning.components(names, outline=True):
             if not component.abstract and component.provision_options(provisioner_type).get("enabled") is True:
                 check_enabled_types(provisioning.registry, component, provisioner_type)
         provisioning.check_type(provisioner_type)
     concurrency = type_concurrency(provisioning.registry, provisioner_type)
     units: dict[str, Unit] = {}
     skipped: list[dict[str, str]] = []
-    for component in provisioning.components(names):
+    for component in provisioning.components(names, outline=True):
         if component.abstract:
             skipped.append({"stack": component.stack, "component": component.name, "reason": "abstract"})
             continue
@@ -201,6 +201,8 @@ def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequen
             if not component.is_enabled(provisioner_type):
                 skipped.append({"stack": component.stack, "component": component.name, "reason": f"provision.{provisioner_type}.enabled is not true"})
                 continue
+            # Selected: now in full (a YAML function elsewhere in it may fail here, for this unit only).
+            component = provisioning.component(component.stack, component.name)
             identity, public = unit_identity(provisioner_type, component, provisioning.registry.backend_types(), concurrency)
         except ProvisionerError as error:
             # A broken component fails on its own; the others still run.

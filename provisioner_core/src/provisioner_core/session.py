@@ -71,9 +71,13 @@ class Provisioning:
         self._learn_secrets(component)
         return component
 
-    def components(self, stacks: list[str] | None = None) -> Iterator[ResolvedComponent]:
-        """Every component of ``stacks`` (all by default); each one's secrets join the redactor."""
-        for component in self.stacks.components(stacks):
+    def components(self, stacks: list[str] | None = None, *, outline: bool = False) -> Iterator[ResolvedComponent]:
+        """Every component of ``stacks`` (all by default); each one's secrets join the redactor.
+
+        ``outline``: YAML functions evaluated only in backend, metadata and provision (listing and
+        selecting); resolve a selected one in full with ``component``.
+        """
+        for component in self.stacks.components(stacks, outline=outline):
             self._learn_secrets(component)
             yield component
 

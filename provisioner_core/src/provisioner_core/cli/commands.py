@@ -157,7 +157,7 @@ def list_components(ctx: click.Context, stacks: tuple[str, ...], output: str) ->
     """List components per stack, with backend type and enabled provisioners."""
     state = state_of(ctx)
     rows: list[dict[str, Any]] = []
-    for component in state.provisioning.components(list(stacks) or None):
+    for component in state.provisioning.components(list(stacks) or None, outline=True):
         enabled = sorted(k for k, v in component.provision.items() if isinstance(v, dict) and v.get("enabled") is True)
         rows.append(
             {"stack": component.stack, "component": component.name, "terraform_component": component.terraform_component,

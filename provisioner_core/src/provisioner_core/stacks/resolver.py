@@ -41,6 +41,8 @@ NOT_INHERITED_METADATA = frozenset({"inherits", "type"})
 OVERRIDABLE_SECTIONS = frozenset({"vars", "settings", "env", "auth", "hooks", "provision"})
 # Sections YAML functions are evaluated in when only a component's state address is wanted.
 PLACEMENT_SECTIONS = ("backend", "backends", "metadata")
+# ... and when a component is only listed or selected for a provisioner type (is it enabled?).
+OUTLINE_SECTIONS = (*PLACEMENT_SECTIONS, "provision")
 # The longest metadata.inherits path (levels of bases) a component may have.
 MAX_INHERITS_DEPTH = 64
 # The longest import chain (a file importing a file importing ...).
@@ -486,10 +488,23 @@ class StackRepository:
                     context={"stack": stack.name, "component": name},
                 )
 
-    def components(self, stacks: list[str] | None = None) -> Iterator[ResolvedComponent]:
+    def components(self, stacks: list[str] | None = None, *, outline: bool = False) -> Iterator[ResolvedComponent]:
         for stack_name in stacks if stacks is not None else self.stack_names():
             for name in self.component_names(stack_name):
-                yield self.component(stack_name, name)
+                yield self.outline(stack_name, name) if outline else self.component(stack_name, name)
+
+    def outline(self, stack_name: str, name: str) -> ResolvedComponent:
+        """A component for listing and selecting: YAML functions run only in its backend, metadata and
+        provision sections, so a function elsewhere (an unsupported one, a remote output) neither runs
+        nor fails here; it does when the component is resolved in full (``component``)."""
+        key = (stack_name, name)
+        with self._lock:
+            if key in self._components:
+                return self._components[key]
+        manifest = self._manifests_of(self.stack(stack_name), name)[0]
+        if not manifest.functions:
+            return self.component(stack_name, name)
+        return self._resolve(manifest, name, functions=OUTLINE_SECTIONS)
 
     def _chain(self, manifest: Manifest, raw: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
         """The component and the components it inherits from, in merge order (bases first), each once."""
