@@ -204,3 +204,21 @@ def test_listing_plugins_imports_no_engine_module(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert "component" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "['provisioner_component', 'provisioner_component.cli', 'provisioner_component.plugin']"
+
+
+def test_shell_completion_of_stacks_and_components(stack_tree):
+    from click.shell_completion import ShellComplete
+
+    from provisioner_core.cli.main import cli
+    from provisioner_core.cli.state import CliState
+
+    for stage in ("dev", "prod"):
+        stack_tree.stack(stage, {"vars": {"stage": stage}, "components": {"terraform": {"vpc": {}, f"only-{stage}": {}}}})
+
+    def complete(args: list[str], incomplete: str) -> list[str]:
+        completion = ShellComplete(cli, {"obj": CliState(None, False, cwd=stack_tree.root)}, "provision", "_PROVISION_COMPLETE")
+        return [item.value for item in completion.get_completions(args, incomplete)]
+
+    assert complete(["component", "pull", "vpc", "-s"], "") == ["dev", "prod"]
+    assert complete(["component", "describe", "-s", "prod"], "") == ["only-prod", "vpc"]
+    assert complete(["component", "delete", "-s", "dev"], "o") == ["only-dev"]

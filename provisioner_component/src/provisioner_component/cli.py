@@ -34,6 +34,8 @@ from provisioner_core import (
     ProvisionerError,
     ResolvedComponent,
     cli_state,
+    complete_components,
+    complete_stacks,
     render_outcomes,
 )
 
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from provisioner_component.vendor import Vendorer
 
 DEFAULT_JOBS = 4
-STACK_OPTION = click.option("-s", "--stack", "stacks", multiple=True, help="Stack name (repeatable with --all and list).")
+STACK_OPTION = click.option("-s", "--stack", "stacks", multiple=True, help="Stack name (repeatable with --all and list).", shell_complete=complete_stacks)
 
 
 class _PullByDefault(click.Group):
@@ -97,7 +99,7 @@ def _engine(state: CliState, component: ResolvedComponent | None = None) -> Vend
 
 
 @component_commands.command("pull")
-@click.argument("component", required=False)
+@click.argument("component", required=False, shell_complete=complete_components)
 @STACK_OPTION
 @click.option("--all", "all_components", is_flag=True, help="Every component of the selected stacks (all by default) that enables it; each distinct source fetched once.")
 @click.option("--dry-run", is_flag=True, help="Say what would be vendored; no write, no network call, no git run.")
@@ -228,7 +230,7 @@ def list_command(ctx: click.Context, stacks: tuple[str, ...], output: str) -> No
 
 
 @component_commands.command("describe")
-@click.argument("component")
+@click.argument("component", shell_complete=complete_components)
 @STACK_OPTION
 @click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True, help="Output format.")
 @click.pass_context
@@ -267,7 +269,7 @@ def describe_command(ctx: click.Context, component: str, stacks: tuple[str, ...]
 
 
 @component_commands.command("delete")
-@click.argument("component")
+@click.argument("component", shell_complete=complete_components)
 @STACK_OPTION
 @click.option("--force", is_flag=True, help="Required: confirms the deletion.")
 @click.option("--dry-run", is_flag=True, help="Say what would be deleted.")

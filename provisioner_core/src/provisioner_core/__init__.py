@@ -17,6 +17,7 @@ from provisioner_core.capture import RunCancelled, check_cancelled, get_logger
 from provisioner_core.changes import ChangeRecorder
 from provisioner_core.cli.commands import OUTPUT as OUTPUT_OPTION
 from provisioner_core.cli.commands import state_of as cli_state
+from provisioner_core.cli.complete import complete_components, complete_stacks
 from provisioner_core.cli.render import outcomes_text as render_outcomes
 from provisioner_core.cli.state import CliState
 from provisioner_core.errors import (
@@ -170,6 +171,8 @@ __all__ = [
     "check_bounds",
     "check_cancelled",
     "cli_state",
+    "complete_components",
+    "complete_stacks",
     "find_terraform_binary",
     "get_logger",
     "hookimpl",

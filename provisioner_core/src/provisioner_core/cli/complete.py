@@ -58,5 +58,7 @@ def _components(ctx: click.Context) -> Iterable[str]:
     return names
 
 
+#: ``shell_complete=`` for a ``-s/--stack`` option: the project's stack names (nothing when it is broken).
 complete_stacks = _never_raising(_stacks)
+#: ``shell_complete=`` for a component argument: the components of the ``-s`` stacks given so far (else of every stack).
 complete_components = _never_raising(_components)
