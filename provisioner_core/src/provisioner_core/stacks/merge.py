@@ -62,7 +62,9 @@ def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
     # Recursive on purpose (the hot path of resolution): every value comes from a file the loader
     # has bounded to MAX_DEPTH (100) levels, so this never nears Python's recursion limit.
     for key, value in source.items():
-        if is_mapping(value):
+        kind = type(value)
+        # is_mapping inlined: scalars, the common case, cost one set lookup and no call.
+        if kind is dict or (kind not in _LEAF_TYPES and kind is not AppendList and isinstance(value, Mapping)):
             current = target.get(key)
             if current is not None and is_mapping(current):
                 merged = dict(current)
@@ -70,9 +72,9 @@ def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
                 target[key] = merged
             else:
                 target[key] = deep_merge(value)  # copy, so later merges never mutate a cached file
-        elif type(value) is list:
+        elif kind is list:
             target[key] = list(value)
-        elif type(value) is AppendList:
+        elif kind is AppendList:
             current = target.get(key)
             target[key] = [*current, *value] if isinstance(current, list) else list(value)
         else:

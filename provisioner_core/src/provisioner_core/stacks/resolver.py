@@ -39,6 +39,7 @@ GLOBAL_METADATA_KEYS = frozenset({"labels", "tags", "custom", "enabled", "locked
 NOT_INHERITED_METADATA = frozenset({"inherits", "type"})
 # Sections `overrides:` may change (Atmos: vars, settings, env, auth, hooks; ours: provision too).
 OVERRIDABLE_SECTIONS = frozenset({"vars", "settings", "env", "auth", "hooks", "provision"})
+SECTIONS_BUT_BACKEND = tuple(s for s in MERGED_SECTIONS if s != "backend")  # the backend is flattened by _placement
 # Sections YAML functions are evaluated in when only a component's state address is wanted.
 PLACEMENT_SECTIONS = ("backend", "backends", "metadata")
 # ... and when a component is only listed or selected for a provisioner type (is it enabled?).
@@ -79,10 +80,10 @@ def _key(value: Mapping[str, Any] | None) -> str | None:
 
 def _terraform_components(document: Mapping[str, Any], relative: str) -> Mapping[str, Any]:
     components = document.get("components") or {}
-    terraform = components.get("terraform") if isinstance(components, Mapping) else None
+    terraform = components.get("terraform") if is_mapping(components) else None
     if terraform is None:
         return {}
-    if not isinstance(terraform, Mapping):
+    if not is_mapping(terraform):
         raise ConfigError(f"{relative}: components.terraform must be a mapping of component names", hint="Write components: {terraform: {vpc: {...}}}.")
     return terraform
 
@@ -244,21 +245,23 @@ class StackRepository:
         overrides = self._mapping_or_empty(raw, "overrides", relative)
         terraform_overrides = self._mapping_or_empty(terraform, "overrides", relative + ": terraform.") if is_mapping(terraform) else {}
         lists = self.config.list_merge_strategy
-        inline = deep_merge(overrides, terraform_overrides, parent_inline, lists=lists)
+        # Most files have no overrides and no import context: skip the empty merges (the hot path).
+        inline = deep_merge(overrides, terraform_overrides, parent_inline, lists=lists) if overrides or terraform_overrides or parent_inline else {}
         from_imports: dict[str, Any] = dict(parent_imports)
         layers: list[Mapping[str, Any]] = []
         functions = path in self.cache.functions
         dynamic = functions or path in self.cache.templated
         for entry in parse_entries(raw, relative):
-            merged_context = deep_merge(entry.context, context, lists=lists)
+            merged_context = deep_merge(entry.context, context, lists=lists) if entry.context or context else {}
             for imported in self._resolve_import(path, entry, merged_context):
                 child = self._doc(imported, (*chain, path), merged_context, inline, from_imports, entry.skip_templates_processing, entry.ignore_missing_template_values)
-                from_imports = deep_merge(from_imports, child.imports, child.inline, lists=lists)
+                if child.imports or child.inline:
+                    from_imports = deep_merge(from_imports, child.imports, child.inline, lists=lists)
                 layers.append(child.document)
                 dynamic = dynamic or child.dynamic
                 functions = functions or child.functions
         own = {k: v for k, v in raw.items() if k != "import"}
-        final = deep_merge(from_imports, inline, lists=lists)
+        final = deep_merge(from_imports, inline, lists=lists) if from_imports or inline else {}
         if final:
             own = self._attach_overrides(own, final)
         doc = _Doc(deep_merge(*layers, own, lists=lists), inline, from_imports, dynamic, functions)
@@ -613,11 +616,11 @@ class StackRepository:
         """One section merged from the stack's globals, ``terraform:``, the bases, the component and its overrides."""
         doc = manifest.document
         terraform = doc.get("terraform") or {}
-        layers = [doc.get(section), terraform.get(section), *(c.get(section) for c in chain)]
+        layers = [doc.get(section), terraform.get(section), *[c.get(section) for c in chain]]
         if override is not None:
             layers.append(override)
         for layer in layers:
-            if layer is not None and not is_mapping(layer):
+            if layer is not None and type(layer) is not dict and not is_mapping(layer):
                 raise ConfigError(
                     f"{manifest.relative}: section '{section}' of component '{name}' must be a mapping, got {type(layer).__name__}",
                     hint=f"Write {section}: as key: value pairs.",
@@ -742,11 +745,14 @@ class StackRepository:
         if not is_mapping(overrides):
             raise ConfigError(f"{manifest.relative}: overrides of '{name}' must be a mapping", hint="Write overrides: {vars: {...}}.")
         lists = self._list_strategy(manifest, chain, overrides) if self._strategies else self.config.list_merge_strategy
-        sections = {
-            section: self._section(manifest, chain, section, name, lists, overrides.get(section) if section in OVERRIDABLE_SECTIONS else None)
-            for section in MERGED_SECTIONS
-            if section != "backend"
-        }
+        if overrides:
+            sections = {
+                section: self._section(manifest, chain, section, name, lists, overrides.get(section) if section in OVERRIDABLE_SECTIONS else None)
+                for section in MERGED_SECTIONS
+                if section != "backend"
+            }
+        else:  # the common case, without the per-section overrides lookups
+            sections = {section: self._section(manifest, chain, section, name, lists) for section in SECTIONS_BUT_BACKEND}
         if self.config.integrations_github:
             # Atmos merges atmos.yaml's integrations.github under settings.integrations.github.
             integrations = dict(sections["settings"].get("integrations") or {})
