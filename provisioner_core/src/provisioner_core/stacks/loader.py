@@ -247,6 +247,9 @@ class YamlCache:
         self.expanded = 0  # values that files with aliases expanded to, this run
 
     def load(self, path: Path) -> Any:
+        with self._lock:
+            if path in self._docs:  # the resolver passes normalised paths: no normalising again
+                return self._docs[path]
         path = Path(os.path.normpath(os.path.abspath(path)))
         with self._lock:
             if path in self._docs:

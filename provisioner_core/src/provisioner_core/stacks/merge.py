@@ -42,10 +42,27 @@ def deep_merge(*layers: Any, lists: str = "replace") -> dict[str, Any]:
     """Merge mappings left to right; a non-mapping layer (None included) contributes nothing."""
     if lists != "replace":
         return merge_with_lists(layers, lists)
-    result: dict[str, Any] = {}
+    result: dict[str, Any] | None = None
     for layer in layers:
         if layer and is_mapping(layer):
-            _merge_into(result, layer)
+            if result is None:
+                result = _copy(layer)  # merging into nothing is a copy: no lookups in an empty target
+            else:
+                _merge_into(result, layer)
+    return {} if result is None else result
+
+
+def _copy(source: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``_merge_into({}, source)`` gives, faster: mappings copied deeply, lists shallowly."""
+    result: dict[str, Any] = {}
+    for key, value in source.items():
+        kind = type(value)
+        if kind is dict or (kind not in _LEAF_TYPES and kind is not AppendList and isinstance(value, Mapping)):
+            result[key] = _copy(value)
+        elif kind is list or kind is AppendList:
+            result[key] = list(value)
+        else:
+            result[key] = value
     return result
 
 
@@ -71,7 +88,7 @@ def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
                 _merge_into(merged, value)
                 target[key] = merged
             else:
-                target[key] = deep_merge(value)  # copy, so later merges never mutate a cached file
+                target[key] = _copy(value)  # so later merges never mutate a cached file
         elif kind is list:
             target[key] = list(value)
         elif kind is AppendList:

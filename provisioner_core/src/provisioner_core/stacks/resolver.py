@@ -52,7 +52,18 @@ MAX_IMPORT_DEPTH = 64
 
 def _normal(path: Path) -> Path:
     """An absolute, normalised path (no symlink resolution: a stat per file is the costly part)."""
-    return Path(os.path.normpath(os.path.abspath(path)))
+    found = _NORMAL.get(path)
+    if found is not None:
+        return found
+    normal = Path(os.path.normpath(os.path.abspath(path)))
+    if path.is_absolute() and len(_NORMAL) < _NORMAL_LIMIT:
+        _NORMAL[path] = normal  # a relative path is not kept: the working directory may change
+    return normal
+
+
+# Each catalog file is reached once per stack that imports it: its normal form is remembered.
+_NORMAL: dict[Path, Path] = {}
+_NORMAL_LIMIT = 100_000
 
 
 def _walk_yaml(base: Path) -> list[Path]:
@@ -172,6 +183,7 @@ class StackRepository:
         self._global_backends: dict[tuple[str, str], Mapping[str, Any]] = {}
         self._import_paths: dict[tuple[Path, str], list[Path]] = {}
         self._chains: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._relatives: dict[Path, str] = {}  # a file's path under stacks.base_path, as shown in messages
         self._resolving = threading.local()  # the components this thread is resolving (a cycle check)
         # Whether any file read so far names a list_merge_strategy (else atmos.yaml's holds everywhere).
         self._strategies = False
@@ -180,10 +192,14 @@ class StackRepository:
     # --- files --------------------------------------------------------------------------
 
     def _relative(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.config.stacks_base_path).as_posix()
-        except ValueError:
-            return str(path)
+        found = self._relatives.get(path)
+        if found is None:
+            try:
+                found = path.relative_to(self.config.stacks_base_path).as_posix()
+            except ValueError:
+                found = str(path)
+            self._relatives[path] = found
+        return found
 
     def stack_files(self) -> list[Path]:
         """Files under stacks.base_path that match included_paths and no excluded_paths."""
@@ -456,16 +472,18 @@ class StackRepository:
 
     def component(self, stack_name: str, name: str) -> ResolvedComponent:
         key = (stack_name, name)
-        resolving: set[tuple[str, str]] = self._resolving.__dict__.setdefault("keys", set())
         with self._lock:
             if key in self._components:
                 return self._components[key]
-            if key in resolving:
-                raise ConfigError(
-                    f"component '{name}' in stack '{stack_name}' needs its own value to resolve (a YAML function or template cycle)",
-                    hint="A !terraform.output / !terraform.state chain leads back to this component; break the cycle.",
-                    context={"stack": stack_name, "component": name},
-                )
+        resolving: set[tuple[str, str]] | None = getattr(self._resolving, "keys", None)
+        if resolving is None:
+            resolving = self._resolving.keys = set()
+        if key in resolving:
+            raise ConfigError(
+                f"component '{name}' in stack '{stack_name}' needs its own value to resolve (a YAML function or template cycle)",
+                hint="A !terraform.output / !terraform.state chain leads back to this component; break the cycle.",
+                context={"stack": stack_name, "component": name},
+            )
         resolving.add(key)
         try:
             stack = self.stack(stack_name)
@@ -616,11 +634,9 @@ class StackRepository:
         """One section merged from the stack's globals, ``terraform:``, the bases, the component and its overrides."""
         doc = manifest.document
         terraform = doc.get("terraform") or {}
-        layers = [doc.get(section), terraform.get(section), *[c.get(section) for c in chain]]
-        if override is not None:
-            layers.append(override)
+        layers = [layer for layer in (doc.get(section), terraform.get(section), *[c.get(section) for c in chain], override) if layer is not None]
         for layer in layers:
-            if layer is not None and type(layer) is not dict and not is_mapping(layer):
+            if type(layer) is not dict and not is_mapping(layer):
                 raise ConfigError(
                     f"{manifest.relative}: section '{section}' of component '{name}' must be a mapping, got {type(layer).__name__}",
                     hint=f"Write {section}: as key: value pairs.",
