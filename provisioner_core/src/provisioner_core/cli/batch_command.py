@@ -60,7 +60,7 @@ def _names(unit: Unit, shown: int) -> str:
 
 
 def unit_line(unit: Unit, done: int, total: int) -> str:
-    """``[12/120] dev/vpc: unchanged s3://bucket  0.21 s``: one finished unit, for a log."""
+    """``[12/120] dev/vpc: unchanged <its resource>  0.21 s``: one finished unit, for a log."""
     if unit.error is not None:
         what = f"{unit.status} (exit {unit.error.exit_code}): {' '.join(unit.error.message.split())}"
     else:

@@ -39,7 +39,7 @@ refuse(
 )
 refuse(OTHER_TOOL, "requiredEnv", "trimV", "lookup", "readFile", "exec.Command")
 
-# Whole Gomplate namespaces that only read the clock, randomness, files, the network or clouds.
+# Whole Gomplate namespaces that only read the clock, randomness, files or the network, or call Atmos.
 REFUSED_NAMESPACES = {
     "time": NON_DETERMINISTIC,
     "random": NON_DETERMINISTIC,
@@ -47,19 +47,23 @@ REFUSED_NAMESPACES = {
     "file": EXTERNAL,
     "net": EXTERNAL,
     "sockaddr": EXTERNAL,
-    "aws": EXTERNAL,
-    "gcp": EXTERNAL,
     "atmos": ATMOS_ONLY,
     "terraform": ATMOS_ONLY,
     "store": ATMOS_ONLY,
 }
 
 
+# Any other namespace (Gomplate's cloud-service ones among them) is refused whole: core calls no service.
+UNKNOWN_NAMESPACE = "is refused: its namespace is not one this engine provides (Gomplate's file, network, service and data-source namespaces are refused)"
+PROVIDED_NAMESPACES = frozenset(name.split(".", 1)[0] for name in BUILTINS if "." in name)
+
+
 def refusal_reason(name: str) -> str | None:
     """Why a function that is not built in is refused, or None when it is simply unknown."""
     reason = REFUSED.get(name)
     if reason is None and "." in name:
-        reason = REFUSED_NAMESPACES.get(name.split(".", 1)[0])
+        namespace = name.split(".", 1)[0]
+        reason = REFUSED_NAMESPACES.get(namespace) or (None if namespace in PROVIDED_NAMESPACES else UNKNOWN_NAMESPACE)
     return reason
 
 
