@@ -225,6 +225,22 @@ def load_bounded(yaml: Any, text: str, where: str) -> tuple[Any, int]:
         ) from None
 
 
+def normal_path(path: str | Path) -> Path:
+    """An absolute, normalised path (no symlink resolution: a stat per file is the costly part)."""
+    found = _NORMAL.get(path)
+    if found is not None:
+        return found
+    normal = Path(os.path.normpath(os.path.abspath(path)))
+    if os.path.isabs(path) and len(_NORMAL) < _NORMAL_LIMIT:
+        _NORMAL[path] = normal  # a relative path is not kept: the working directory may change
+    return normal
+
+
+# Each catalog file is reached once per stack that imports it: its normal form is remembered.
+_NORMAL: dict[str | Path, Path] = {}
+_NORMAL_LIMIT = 100_000
+
+
 class YamlCache:
     """Parsed YAML documents by path, shared by every stack and component of one run.
 
@@ -247,10 +263,7 @@ class YamlCache:
         self.expanded = 0  # values that files with aliases expanded to, this run
 
     def load(self, path: Path) -> Any:
-        with self._lock:
-            if path in self._docs:  # the resolver passes normalised paths: no normalising again
-                return self._docs[path]
-        path = Path(os.path.normpath(os.path.abspath(path)))
+        path = normal_path(path)
         with self._lock:
             if path in self._docs:
                 return self._docs[path]
@@ -261,7 +274,7 @@ class YamlCache:
 
     def text(self, path: Path) -> str:
         """The file's text (kept for files with templates; read again otherwise)."""
-        path = Path(os.path.normpath(os.path.abspath(path)))
+        path = normal_path(path)
         with self._lock:
             if path in self._texts:
                 return self._texts[path]

@@ -27,7 +27,7 @@ from provisioner_core.stacks.config import stack_name as derive_stack_name
 from provisioner_core.stacks.functions import OutputsHost
 from provisioner_core.stacks.globs import has_magic, matches
 from provisioner_core.stacks.imports import ImportEntry, candidates, is_template_file, parse_entries
-from provisioner_core.stacks.loader import YamlCache
+from provisioner_core.stacks.loader import YamlCache, normal_path
 from provisioner_core.stacks.merge import check_strategy, deep_merge, is_mapping, merge_with_lists
 from provisioner_core.state.backend_types import BackendType, DefaultsContext
 from provisioner_core.state.workspace import workspace_for
@@ -48,22 +48,6 @@ OUTLINE_SECTIONS = (*PLACEMENT_SECTIONS, "provision")
 MAX_INHERITS_DEPTH = 64
 # The longest import chain (a file importing a file importing ...).
 MAX_IMPORT_DEPTH = 64
-
-
-def _normal(path: Path) -> Path:
-    """An absolute, normalised path (no symlink resolution: a stat per file is the costly part)."""
-    found = _NORMAL.get(path)
-    if found is not None:
-        return found
-    normal = Path(os.path.normpath(os.path.abspath(path)))
-    if path.is_absolute() and len(_NORMAL) < _NORMAL_LIMIT:
-        _NORMAL[path] = normal  # a relative path is not kept: the working directory may change
-    return normal
-
-
-# Each catalog file is reached once per stack that imports it: its normal form is remembered.
-_NORMAL: dict[Path, Path] = {}
-_NORMAL_LIMIT = 100_000
 
 
 def _walk_yaml(base: Path) -> list[Path]:
@@ -234,7 +218,7 @@ class StackRepository:
         ignore_missing: bool = False,
     ) -> _Doc:
         """Atmos's ProcessYAMLConfigFile: render (with context), read the imports in order, attach ``overrides``, merge."""
-        path = _normal(path)
+        path = normal_path(path)
         if path in chain:
             cycle = " -> ".join(self._relative(p) for p in (*chain[chain.index(path) :], path))
             raise ConfigError(f"import cycle: {cycle}", hint="Remove one of these imports; a file cannot import itself, directly or indirectly.")
@@ -341,7 +325,7 @@ class StackRepository:
         key = (base, name)
         if key not in self._import_paths:
             # Many stacks import the same catalog files: look each one up once per run.
-            found = [_normal(p) for p in candidates(base, name)]
+            found = [normal_path(p) for p in candidates(base, name)]
             for path in found:
                 self._check_import_root(importer, name, path)
             self._import_paths[key] = found
@@ -439,7 +423,7 @@ class StackRepository:
         """The component of ``stack`` a folder under components.terraform.base_path names (``describe .``)."""
         base = self.config.terraform_base_path
         try:
-            relative = _normal(folder).relative_to(base).as_posix()
+            relative = normal_path(folder).relative_to(base).as_posix()
         except ValueError:
             raise ConfigError(
                 f"{folder} is not a component folder under components.terraform.base_path ({base})",
