@@ -59,12 +59,44 @@ def _stack_constructor() -> Any:
     return _CONSTRUCTOR
 
 
+_RESOLVER: Any = None
+
+
+def _stack_resolver() -> Any:
+    """ruamel's resolver, with the YAML version looked up once per load under the C parser.
+
+    ruamel finds the version for every scalar through two caught AttributeErrors (a third of
+    the parse time of a stack file). Under the C parser the resolver is made anew for each
+    load and its version cannot change during it (ruamel's C path ignores ``%YAML``), so one
+    lookup gives the same answers. The pure parser keeps one resolver across loads and honours
+    ``%YAML``: it is left to ruamel.
+    """
+    global _RESOLVER
+    if _RESOLVER is None:
+        from ruamel.yaml.resolver import VersionedResolver
+
+        class StackResolver(VersionedResolver):
+            _per_load: Any = None
+
+            @property
+            def versioned_resolver(self) -> Any:
+                if self.loadumper is not self:  # the pure parser's resolver outlives one load
+                    return super().versioned_resolver
+                if self._per_load is None:
+                    self._per_load = super().versioned_resolver
+                return self._per_load
+
+        _RESOLVER = StackResolver
+    return _RESOLVER
+
+
 def _yaml() -> Any:
     from ruamel.yaml import YAML
 
     # typ="safe" uses the C extension (CSafeLoader) when it is installed: the fast path.
     yaml = YAML(typ="safe")
     yaml.Constructor = _stack_constructor()
+    yaml.Resolver = _stack_resolver()
     return yaml
 
 
