@@ -236,13 +236,9 @@ def _render_like_atmos(ours: dict[str, Any], as_json: bool) -> str:
     data.setdefault("atmos_stack", ours.get("stack"))
     if as_json:
         return json.dumps(data, indent=2, sort_keys=True, default=str)
-    import io
+    from provisioner_core.cli.console import block_yaml
 
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    buf = io.StringIO()
-    yaml.dump(data, buf)
-    return buf.getvalue()
+    return block_yaml(data)
 
 
 def setup(runner: Runner, earlier: list[dict[str, Any]]) -> list[str]:

@@ -18,7 +18,6 @@ so each source is fetched once. The engine is imported inside the commands: list
 from __future__ import annotations
 
 import contextvars
-import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -259,13 +258,7 @@ def describe_command(ctx: click.Context, component: str, stacks: tuple[str, ...]
     if output == "json":
         state.console.json(document)
         return
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    buffer = io.StringIO()
-    yaml.dump(document, buffer)
-    state.console.result(buffer.getvalue().rstrip())
+    state.console.yaml(document)
 
 
 @component_commands.command("delete")

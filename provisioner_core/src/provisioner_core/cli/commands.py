@@ -118,15 +118,7 @@ def describe_command(ctx: click.Context, component: str, stack: str, output: str
     if output == "json":
         state.console.json(sections)
         return
-    import io
-
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    buffer = io.StringIO()
-    yaml.dump(sections, buffer)
-    state.console.result(buffer.getvalue().rstrip())
+    state.console.yaml(sections)
 
 
 @click.group("list")

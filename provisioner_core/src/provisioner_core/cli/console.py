@@ -10,6 +10,19 @@ from provisioner_core.errors import ProvisionerError
 from provisioner_core.redaction import Redactor
 
 
+def block_yaml(data: Any) -> str:
+    """``data`` as block-style YAML, ending in a newline (what ``describe`` prints, what the test kit writes)."""
+    import io
+
+    from ruamel.yaml import YAML  # on first use: listing plugins stays fast
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    return buffer.getvalue()
+
+
 class Console:
     """Prints redacted text and JSON; ``quiet`` silences status lines (e.g. under ``-o json``)."""
 
@@ -35,6 +48,10 @@ class Console:
     def json(self, data: Any) -> None:
         self.json_printed = True
         print(self.redactor(json.dumps(data, indent=2, sort_keys=False, default=str)), file=self.out)
+
+    def yaml(self, data: Any) -> None:
+        """A document as block-style YAML on stdout (the text form of what ``json`` prints)."""
+        self.result(block_yaml(data).rstrip())
 
     def status(self, text: str) -> None:
         if not self.quiet:

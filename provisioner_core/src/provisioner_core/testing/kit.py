@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -12,17 +11,8 @@ from typing import Any
 
 from attrs import frozen
 
+from provisioner_core.cli.console import block_yaml
 from provisioner_core.plugins.manager import PluginRegistry
-
-
-def _dump_yaml(data: Any) -> str:
-    from ruamel.yaml import YAML
-
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    buffer = io.StringIO()
-    yaml.dump(data, buffer)
-    return buffer.getvalue()
 
 
 class StackTree:
@@ -46,7 +36,7 @@ class StackTree:
         """Write ``content`` (a mapping is dumped as YAML, a string as is) under the root."""
         path = self.root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content if isinstance(content, str) else _dump_yaml(content))
+        path.write_text(content if isinstance(content, str) else block_yaml(content))
         return path
 
     def stack(self, name: str, content: Mapping[str, Any] | str) -> Path:
