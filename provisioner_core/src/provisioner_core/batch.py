@@ -18,11 +18,12 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import attrs
 from attrs import define, field, frozen
 
 from provisioner_core.errors import EXIT_GENERAL, ConfigError, ProvisionerError
 from provisioner_core.interrupts import WAIT_SLICE_S, RunInterrupted, Stop, grace_notice, is_interruption, signals_blocked
-from provisioner_core.orchestrator import check_enabled_types, explicit_events, prepare, run_provisioners
+from provisioner_core.orchestrator import explicit_events, prepare, run_provisioners
 from provisioner_core.plugins.manager import PluginRegistry
 from provisioner_core.redaction import Redactor, masker, redact_mapping
 from provisioner_core.results import Outcome
@@ -76,7 +77,7 @@ class Unit:
     error: ProvisionerError | None = None
     ran: bool = False
     public: dict[str, Any] = field(factory=dict)
-    not_started: str = ""  # why it never ran: "" (it ran), "fail-fast", or the signal's name
+    not_started: str = ""  # the signal that stopped the run before this unit started ("" otherwise)
     duration_s: float = 0.0  # wall time of its run
 
     @property
@@ -84,7 +85,7 @@ class Unit:
         if self.error is not None:
             return "interrupted" if is_interruption(self.error) else "failed"
         if not self.ran:
-            return "not-run" if self.not_started in ("", "fail-fast") else "not-started"
+            return "not-started" if self.not_started else "not-run"
         return ",".join(sorted({o.result.status.value for o in self.outcomes})) or "unchanged"
 
     @property
@@ -152,13 +153,18 @@ def type_concurrency(registry: PluginRegistry, provisioner_type: str) -> Concurr
 
 
 def unit_identity(
-    provisioner_type: str, component: ResolvedComponent, backend_types: Mapping[str, BackendType], concurrency: Concurrency = Concurrency.SERIAL
+    provisioner_type: str,
+    component: ResolvedComponent,
+    backend_types: Mapping[str, BackendType],
+    concurrency: Concurrency = Concurrency.SERIAL,
+    hidden: Sequence[str] = (),
 ) -> tuple[str, dict[str, Any]]:
     """The dedupe key and the identity printed for it.
 
     With per-backend concurrency, components sharing a backend are one unit; otherwise one per
     component. The key holds the auth section as written (never printed); the printed identity
-    masks its secrets like ``describe`` and carries no digest of them (an offline guessing
+    masks its secrets like ``describe`` (and ``hidden``, those its backend type finds inside
+    values: ``Provisioning.hidden_values``) and carries no digest of them (an offline guessing
     oracle in a file kept as a CI artifact).
     """
     if concurrency is Concurrency.PER_BACKEND:
@@ -167,9 +173,7 @@ def unit_identity(
         location_keys = set(definition.location_keys) if definition is not None else set()
         backend = {k: v for k, v in component.backend.items() if k not in location_keys}
         key = {"backend_type": component.backend_type, "backend": backend, "options": component.provision_options("backend"), "auth": component.auth}
-        # Secrets the backend type finds inside values (an external id, a password in a connection string) too.
-        hidden = definition.secret_values(component.backend) if definition is not None and definition.secret_values is not None else ()
-        secrets = [str(v) for v in hidden]
+        secrets = list(hidden)
         public = redact_mapping(json.loads(json.dumps(key, default=str)), masker(secrets, Redactor(secrets)) if secrets else None)
     else:
         key = public = {"type": provisioner_type, "stack": component.stack, "component": component.name}
@@ -181,12 +185,8 @@ def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequen
     names = list(stacks) if stacks else provisioning.stacks.stack_names()
     for name in names:
         provisioning.stacks.stack(name)  # unknown stacks fail up front, with close matches
-    if provisioner_type not in provisioning.registry.provisioner_types():
-        # Not installed: the first component that enables it gets the install line (its backend_type's plugin).
-        for component in provisioning.components(names, outline=True):
-            if not component.abstract and component.provision_options(provisioner_type).get("enabled") is True:
-                check_enabled_types(provisioning.registry, component, provisioner_type)
-        provisioning.check_type(provisioner_type)
+    # Not installed: the first component that enables it gets the install line (lazy: read only then).
+    provisioning.check_type(provisioner_type, (c for c in provisioning.components(names, outline=True) if not c.abstract))
     concurrency = type_concurrency(provisioning.registry, provisioner_type)
     units: dict[str, Unit] = {}
     skipped: list[dict[str, str]] = []
@@ -203,7 +203,8 @@ def plan_units(provisioning: Provisioning, provisioner_type: str, stacks: Sequen
                 continue
             # Selected: now in full (a YAML function elsewhere in it may fail here, for this unit only).
             component = provisioning.component(component.stack, component.name)
-            identity, public = unit_identity(provisioner_type, component, provisioning.registry.backend_types(), concurrency)
+            hidden = provisioning.hidden_values(component)
+            identity, public = unit_identity(provisioner_type, component, provisioning.registry.backend_types(), concurrency, hidden)
         except ProvisionerError as error:
             # A broken component fails on its own; the others still run.
             where = {"stack": component.stack, "component": component.name, "error": True}
@@ -238,7 +239,6 @@ def run_batch(
     jobs: int = 8,
     shard: Shard | None = None,
     fail_fast: bool = False,
-    progress: Callable[[int, int, int], None] | None = None,
     planned: Callable[[int], None] | None = None,
     finished: Callable[[Unit, int, int], None] | None = None,
 ) -> BatchResult:
@@ -275,13 +275,9 @@ def run_batch(
     concurrency = type_concurrency(provisioning.registry, provisioner_type)
     # The spec decides: a provisioner that did not declare itself safe to run concurrently runs one unit at a time.
     workers = 1 if concurrency is Concurrency.SERIAL else max(1, jobs)
-    running = _run_units(units, work, workers, stop, failed_stop, progress, finished)
+    running = _run_units(units, work, workers, stop, failed_stop, finished)
     if stop.requested:
         units = [_as_reported(unit, id(unit) in running, stop.name, stop.signum) for unit in units]
-    elif failed_stop.is_set():
-        for unit in units:
-            if not unit.ran:
-                unit.not_started = "fail-fast"
     metrics = _metrics(provisioning, units, skipped, time.perf_counter() - started)
     metrics["concurrency"] = concurrency.value
     metrics["workers"] = workers
@@ -294,7 +290,6 @@ def _run_units(
     workers: int,
     stop: Stop,
     failed_stop: threading.Event,
-    progress: Callable[[int, int, int], None] | None,
     finished: Callable[[Unit, int, int], None] | None = None,
 ) -> set[int]:
     """Run ``work`` over ``units`` on ``workers`` threads; return the ids of the units still running (after a stop).
@@ -310,7 +305,6 @@ def _run_units(
             future = pool.submit(work, unit)
             futures[future] = unit
             future.add_done_callback(wakeups.put)
-    reported = 0
     announced: set[Future[None]] = set()
     count = 0
 
@@ -328,11 +322,6 @@ def _run_units(
         with stop.waking(wakeups.put), stop.listening(grace_notice("each running unit")):
             while open_futures := [future for future in futures if not future.done()]:
                 announce()
-                done = sum(1 for u in units if u.ran)
-                failed = sum(1 for u in units if u.error is not None)
-                if progress is not None and done != reported:
-                    reported = done
-                    progress(done, len(units), failed)
                 wait = WAIT_SLICE_S
                 if stop.requested or failed_stop.is_set():
                     for future in open_futures:
@@ -352,14 +341,12 @@ def _run_units(
         # After a stop, a unit that still runs is reported as interrupted and not waited for.
         pool.shutdown(wait=not stop.requested, cancel_futures=True)
     announce()
-    if progress is not None and not stop.requested:
-        progress(sum(1 for u in units if u.ran), len(units), sum(1 for u in units if u.error is not None))
     return {id(unit) for future, unit in futures.items() if not future.done()}
 
 
 def _as_reported(unit: Unit, still_running: bool, signal_name: str, signum: int) -> Unit:
     """A stopped run's view of ``unit``: a copy, so a worker that is still running cannot change what is printed."""
-    copy = Unit(unit.identity, list(unit.components), list(unit.outcomes), unit.error, unit.ran, unit.public)
+    copy = attrs.evolve(unit, components=list(unit.components), outcomes=list(unit.outcomes))
     if still_running and copy.error is None:
         copy.ran = True
         copy.error = RunInterrupted(f"interrupted by {signal_name}: still running when the run stopped, and abandoned", signum=signum)

@@ -243,11 +243,7 @@ class Provisioning:
         """``provision`` for a component the caller built rather than one read from the stacks
         (e.g. a plain terraform folder's backend): the same checks, state guard, events and order."""
         self._learn_secrets(component)
-        if provisioner_type not in self.registry.provisioner_types():
-            # Not installed: a component that enables it gets the install line, any other word a close match.
-            if component.provision_options(provisioner_type):
-                check_enabled_types(self.registry, component, provisioner_type)
-            self.check_type(provisioner_type)
+        self.check_type(provisioner_type, [component])
         self.check_runnable(component, provisioner_type)
         # Without a stacks folder (a plain terraform project) no stack component can share its state.
         prepare(self, component, provisioner_type, guard=self.config.stacks_base_path.is_dir())
@@ -261,10 +257,13 @@ class Provisioning:
                 raise
         return outcomes
 
-    def check_type(self, provisioner_type: str) -> None:
-        """An installed provisioner type, or exit 2 with the close match."""
+    def check_type(self, provisioner_type: str, components: Iterable[ResolvedComponent] = ()) -> None:
+        """An installed provisioner type, or exit 2: the install line when one of ``components`` enables it
+        (its backend_type's plugin; read only when the type is missing), else the close match."""
         types = self.registry.provisioner_types()
         if provisioner_type not in types:
+            for component in components:
+                check_enabled_types(self.registry, component, provisioner_type)
             close = difflib.get_close_matches(provisioner_type, types, n=1)
             failed = "; ".join(f"{info.distribution} failed to load: {info.reason}" for info in self.registry.failed())
             raise ConfigError(

@@ -12,7 +12,6 @@ from provisioner_core.batch import BatchResult, Shard, Unit, plan_matrix, run_ba
 from provisioner_core.cli.render import outcome_lines
 from provisioner_core.cli.state import CliState
 from provisioner_core.errors import ProvisionerError
-from provisioner_core.interrupts import is_interruption
 
 
 def run_batch_command(state: CliState, provisioner_type: str, stacks: Sequence[str], *, dry_run: bool, jobs: int, shard: str | None, fail_fast: bool, output: str) -> int:
@@ -92,8 +91,7 @@ def batch_text(result: BatchResult, *, quiet: bool = False) -> str:
             continue
         names = ", ".join(f"{c.stack}/{c.name}" for c in unit.components[:5]) + (f" and {len(unit.components) - 5} more" if len(unit.components) > 5 else "")
         if unit.error is not None:
-            verb = "interrupted" if is_interruption(unit.error) else "failed"
-            lines.append(f"! {result.provisioner_type} for {names}: {verb} (exit {unit.error.exit_code}): {unit.error.message}")
+            lines.append(f"! {result.provisioner_type} for {names}: {unit.status} (exit {unit.error.exit_code}): {unit.error.message}")
         elif not unit.ran:
             why = f"not started (interrupted by {unit.not_started})" if unit.status == "not-started" else "not run (--fail-fast)"
             lines.append(f"- {result.provisioner_type} for {names}: {why}")

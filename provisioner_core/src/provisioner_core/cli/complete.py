@@ -15,6 +15,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from provisioner_core.cli.state import CliState, project_source
+from provisioner_core.session import Provisioning
 from provisioner_core.stacks.resolver import StackRepository
 
 
@@ -25,8 +26,6 @@ def _repository(ctx: click.Context) -> StackRepository:
     config = ctx.find_root().params.get("config") or state.config
     cwd = state.cwd or Path.cwd()
     config = project_source(config, os.environ)
-    from provisioner_core.session import Provisioning
-
     return Provisioning.from_path(config, cwd, state.registry).stacks
 
 
