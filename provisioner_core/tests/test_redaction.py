@@ -42,6 +42,15 @@ def test_url_passwords_join_the_secrets_decoded_too():
     assert list(url_credentials("no url")) == []
 
 
+def test_a_secret_added_after_masking_is_masked_next_time_and_the_longest_goes_first():
+    redact = Redactor(["abcd"])
+    assert redact("x abcdefgh y") == "x ***efgh y"
+    redact.add(["abcdefgh", "ab"])  # "ab" is too short to mask in free text
+    assert redact("x abcdefgh y abcd ab") == "x *** y *** ab"  # no "***efgh": the longer secret masked first
+    redact.add(["abcd"])  # nothing new: the order is kept
+    assert redact("abcdefgh") == "***" and bool(redact)
+
+
 def test_structures_mask_urls_in_every_key_and_exact_values_of_any_length():
     data = {"endpoints": {"s3": "http://a:bcde@h", "sts": "http://h"}, "list": ["x://t0ken@y"], "assume_role": {"external_id": "ab", "role_arn": "arn"}}
     hide = masker(["ab"])

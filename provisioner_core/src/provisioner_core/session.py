@@ -84,8 +84,11 @@ class Provisioning:
     def _learn_secrets(self, component: ResolvedComponent) -> None:
         """Secrets by key name and in URLs, and those its backend type finds inside values (an external id)."""
         sections = component.sections()
-        self.redactor.add(secret_values(sections))
+        found = secret_values(sections)
+        self.redactor.add(found)
         self.redactor.add(self.hidden_values(component))
+        if not any("${" in value for value in found):
+            return  # each setting literal_env_references reports is one of these values: no second walk
         for path, names in literal_env_references(sections):
             if (path, names) not in self._warned:
                 self._warned.add((path, names))
