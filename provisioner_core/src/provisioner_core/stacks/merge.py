@@ -17,7 +17,7 @@ from provisioner_core.stacks.tags import AppendList
 LIST_STRATEGIES = ("replace", "append", "merge")
 # Types that are never mappings: checked first because an ABC isinstance check is slow
 # and this runs for every value of every section of every component.
-_LEAF_TYPES = frozenset({str, int, float, bool, type(None), list})
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None), list, AppendList})
 
 
 def is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
@@ -57,7 +57,7 @@ def _copy(source: Mapping[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in source.items():
         kind = type(value)
-        if kind is dict or (kind not in _LEAF_TYPES and kind is not AppendList and isinstance(value, Mapping)):
+        if kind is dict or (kind not in _LEAF_TYPES and isinstance(value, Mapping)):
             result[key] = _copy(value)
         elif kind is list or kind is AppendList:
             result[key] = list(value)
@@ -81,7 +81,7 @@ def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
     for key, value in source.items():
         kind = type(value)
         # is_mapping inlined: scalars, the common case, cost one set lookup and no call.
-        if kind is dict or (kind not in _LEAF_TYPES and kind is not AppendList and isinstance(value, Mapping)):
+        if kind is dict or (kind not in _LEAF_TYPES and isinstance(value, Mapping)):
             current = target.get(key)
             if current is not None and is_mapping(current):
                 merged = dict(current)

@@ -745,14 +745,10 @@ class StackRepository:
         if not is_mapping(overrides):
             raise ConfigError(f"{manifest.relative}: overrides of '{name}' must be a mapping", hint="Write overrides: {vars: {...}}.")
         lists = self._list_strategy(manifest, chain, overrides) if self._strategies else self.config.list_merge_strategy
-        if overrides:
-            sections = {
-                section: self._section(manifest, chain, section, name, lists, overrides.get(section) if section in OVERRIDABLE_SECTIONS else None)
-                for section in MERGED_SECTIONS
-                if section != "backend"
-            }
-        else:  # the common case, without the per-section overrides lookups
-            sections = {section: self._section(manifest, chain, section, name, lists) for section in SECTIONS_BUT_BACKEND}
+        sections = {
+            section: self._section(manifest, chain, section, name, lists, overrides.get(section) if overrides and section in OVERRIDABLE_SECTIONS else None)
+            for section in SECTIONS_BUT_BACKEND
+        }
         if self.config.integrations_github:
             # Atmos merges atmos.yaml's integrations.github under settings.integrations.github.
             integrations = dict(sections["settings"].get("integrations") or {})
