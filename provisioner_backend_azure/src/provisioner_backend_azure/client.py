@@ -9,7 +9,6 @@ account share one client (and tests can seed the cache with a client on a fake t
 from __future__ import annotations
 
 import importlib.util
-import random
 import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -80,8 +79,7 @@ def _retry_policy(attempts: int) -> Any:
         """
 
         def get_backoff_time(self, settings: dict[str, Any]) -> float:
-            ceiling = min(MAX_BACKOFF_S, 2.0 ** max(0, int(settings["count"]) - 1))
-            return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+            return backoff(1.0, MAX_BACKOFF_S)(max(1, int(settings["count"])), Exception())
 
     return CappedExponentialRetry(retry_total=attempts - 1)
 

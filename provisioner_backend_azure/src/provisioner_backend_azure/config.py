@@ -21,7 +21,6 @@ MANAGED_BY_TAG = "managed-by"  # ARM tag (hyphens allowed), like the other backe
 MANAGED_BY_METADATA = "managed_by"  # container metadata names must be C# identifiers: Azure rejects "managed-by"
 MANAGED_BY_VALUE = "provisioner"
 DEFAULT_RETENTION_DAYS = 30
-DEFAULT_ATTEMPTS = 3
 MAX_TAGS = 50  # ARM's limit per resource
 
 # Settings this backend manages; each is a valid `provision.backend.skip` entry and a drift setting name.
@@ -228,7 +227,7 @@ def parse_backend(backend: Mapping[str, Any]) -> BackendConfig:
 def parse_options(options: Mapping[str, Any] | None) -> Options:
     """Read ``provision.backend`` with typed getters; unknown keys become warnings with a close match."""
     reader = OptionReader(options, WHERE)
-    common, deprecated = read_backend_options(reader, skippable=SKIPPABLE, attempts=DEFAULT_ATTEMPTS, max_attempts=10)
+    common, deprecated = read_backend_options(reader, skippable=SKIPPABLE)
     tags = common["tags"]
     for tag, value in tags.items():
         names.check_tag(tag, value, f"{WHERE}.tags.{tag}")

@@ -104,6 +104,11 @@ class DataAccess:
     account_key: str | None = field(default=None, repr=False)  # from ARM listKeys; never logged or returned
     planned: bool = False  # the account does not exist yet (dry run): plan, do not read
 
+    @property
+    def role(self) -> str:
+        """What a refused data-plane call lacked, for its hint."""
+        return DATA_ROLE if self.auth == "token" else "a valid key or SAS"
+
 
 class Run:
     """One provisioning run for one target: the management plane (when in play), then the data plane."""
@@ -152,9 +157,8 @@ class Run:
         if access.planned:
             reconcile(Container(self, access, None), self.rec)
             return
-        role = DATA_ROLE if access.auth == "token" else "a valid key or SAS"
         try:
-            with translated("connect", target=f"storage account {self.target.account}", endpoint=access.endpoint, role=role, attempts=self.opts.attempts):
+            with translated("connect", target=f"storage account {self.target.account}", endpoint=access.endpoint, role=access.role, attempts=self.opts.attempts):
                 service = sdk.blob_service(
                     self.target, self.creds, self.clients, endpoint=access.endpoint, auth=access.auth, attempts=self.opts.attempts, account_key=access.account_key
                 )
@@ -344,7 +348,6 @@ class DataResource(Resource[Any]):
     def __init__(self, run: Run, access: DataAccess, target: str) -> None:
         self.run, self.access, self.t, self.opts, self.rec = run, access, run.target, run.opts, run.rec
         self.target = target
-        self.role = DATA_ROLE if access.auth == "token" else "a valid key or SAS"
         self.wait_timeout = run.opts.wait_timeout
 
     def call(self, operation: str, fn: Callable[[], Any], role: str | None = None, *, first: bool = False) -> Any:
@@ -352,7 +355,7 @@ class DataResource(Resource[Any]):
         account (a 404 other than ContainerNotFound, or no DNS name) apart, and answers None for ContainerNotFound."""
         from azure.core.exceptions import ResourceNotFoundError, ServiceRequestError
 
-        with translated(operation, target=self.target, endpoint=self.access.endpoint, role=role or self.role, attempts=self.opts.attempts, identity=self.t.identity):
+        with translated(operation, target=self.target, endpoint=self.access.endpoint, role=role or self.access.role, attempts=self.opts.attempts, identity=self.t.identity):
             try:
                 return sdk.throttled(fn, self.opts.attempts)
             except ResourceNotFoundError as exc:
