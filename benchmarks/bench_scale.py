@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from common import ENV, machine, write_yaml
+from common import machine, run, write_yaml
 
 CHILD = r"""
 import json, sys, time
@@ -85,10 +84,7 @@ def tree(root: Path, stacks: int, catalogs: int, backends: int) -> None:
 
 
 def child(root: Path, what: str, arg: int = 0) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(root), what, str(arg)], env=ENV, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{what} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout)
+    return json.loads(run([sys.executable, "-c", CHILD, str(root), what, str(arg)]).stdout)
 
 
 def main() -> None:

@@ -11,13 +11,13 @@ then the floor was never tested: this says which. Our own distributions are not 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import tomllib
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name as canonical
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,10 +27,6 @@ def installed_versions(python: str) -> dict[str, Version]:
     code = "import importlib.metadata as m, json; print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
     found = json.loads(subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout)
     return {canonical(name): Version(version) for name, version in found.items()}
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def declared(folder: str, extras: set[str]) -> list[Requirement]:
