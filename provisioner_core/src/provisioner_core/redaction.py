@@ -8,6 +8,7 @@ any setting of any backend and in free text (``user:***@``; a lone userinfo, oft
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
@@ -167,22 +168,24 @@ class Redactor:
     """Masks known secret values in any text; longest first so no fragment survives."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: frozenset[str] = frozenset()
+        self._secrets: set[str] = set()
         self._longest_first: list[str] | None = []
+        self._lock = threading.Lock()  # workers mask while the main thread may still add
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
         new = {s for s in secrets if s and len(s) >= 4} - self._secrets
         if new:
-            # A new set, never one changed in place: another thread may be sorting the old one.
-            self._secrets = self._secrets | new
-            self._longest_first = None  # sorted when text is next masked, not once per add (a run adds per component)
+            with self._lock:
+                self._secrets |= new
+                self._longest_first = None  # sorted when text is next masked, not once per add (a run adds per component)
 
     def __call__(self, text: str) -> str:
         text = mask_url_credentials(text)
         order = self._longest_first
         if order is None:
-            order = self._longest_first = sorted(self._secrets, key=len, reverse=True)
+            with self._lock:
+                order = self._longest_first = sorted(self._secrets, key=len, reverse=True)
         for secret in order:
             if secret in text:
                 text = text.replace(secret, MASK)
