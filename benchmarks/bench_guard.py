@@ -9,6 +9,7 @@ Target (issue 12): the guard adds at most 25 % to it.
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from common import machine, timed
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stacks", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args()
 
     from provisioner_core.stacks.config import load_project_config
@@ -42,9 +43,12 @@ def main() -> None:
             index.check([component])
             counts["indexed"] = sum(len(v) for v in index._built().values())
 
-        base_s = timed(one_component, args.repeat)
-        guarded_s = timed(one_component_and_guard, args.repeat)
+        # Interleaved, so a change of load on a shared machine hits both sides alike.
+        pairs = [(timed(one_component), timed(one_component_and_guard)) for _ in range(args.repeat)]
+        base_s = statistics.median(base for base, _ in pairs)
+        guarded_s = statistics.median(guarded for _, guarded in pairs)
     added = guarded_s - base_s
+    print("runs (without, with the guard):", ", ".join(f"({b:.2f}, {g:.2f})" for b, g in pairs))
     print(f"machine: {machine()}")
     print(f"{args.stacks} stacks, {counts['indexed']} components indexed by the guard")
     print(f"resolve one component (stack discovery included): {base_s:.3f} s")
